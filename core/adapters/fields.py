@@ -1,0 +1,132 @@
+"""Reading fields out of decoded venue JSON: every failure is a ``ParseError`` naming the field.
+
+Numbers become ``Decimal`` straight from the venue's strings (or ints), never through a
+float: a JSON float where a decimal string is expected is refused, since its value may
+already have lost the venue's exact digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from core.errors import InvalidEvent, ParseError
+
+T = TypeVar("T")
+
+
+def _name(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def obj(value: Any, where: str) -> Mapping[str, Any]:
+    """Require a JSON object."""
+    if not isinstance(value, Mapping):
+        raise ParseError(f"{where}: expected an object, got {type(value).__name__} {value!r:.80}")
+    return value
+
+
+def field(msg: Mapping[str, Any], key: str, where: str) -> Any:
+    """A required field, present and not null."""
+    try:
+        value = msg[key]
+    except KeyError:
+        raise ParseError(f"{_name(where, key)}: missing field") from None
+    except TypeError:
+        raise ParseError(f"{where}: expected an object, got {type(msg).__name__}") from None
+    if value is None:
+        raise ParseError(f"{_name(where, key)}: is null")
+    return value
+
+
+def text(msg: Mapping[str, Any], key: str, where: str) -> str:
+    """A required string field."""
+    value = field(msg, key, where)
+    if type(value) is not str:
+        raise ParseError(f"{_name(where, key)}: expected a string, got {value!r:.80}")
+    return value
+
+
+def opt_text(msg: Mapping[str, Any], key: str, where: str) -> str | None:
+    """An optional string field; missing, null or empty gives None."""
+    value = msg.get(key) if isinstance(msg, Mapping) else None
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise ParseError(f"{_name(where, key)}: expected a string, got {value!r:.80}")
+    return value
+
+
+def ident(msg: Mapping[str, Any], key: str, where: str) -> str:
+    """A required id: a non-empty string, or an int rendered as its decimal string."""
+    value = field(msg, key, where)
+    if type(value) is int and value >= 0:
+        return str(value)
+    if type(value) is str and value:
+        return value
+    raise ParseError(f"{_name(where, key)}: expected an id, got {value!r:.80}")
+
+
+def to_decimal(value: Any, name: str) -> Decimal:
+    """A decimal from a venue string or int (never a float); finite only."""
+    if type(value) is str:
+        try:
+            d = Decimal(value.strip()) if value.strip() == value else Decimal("nan")
+        except InvalidOperation:
+            raise ParseError(f"{name}: not a decimal number: {value!r:.80}") from None
+    elif type(value) is int:
+        d = Decimal(value)
+    else:
+        raise ParseError(f"{name}: expected a decimal string, got {value!r:.80}")
+    if not d.is_finite():
+        raise ParseError(f"{name}: not a finite decimal number: {value!r:.80}")
+    return d
+
+
+def decimal(msg: Mapping[str, Any], key: str, where: str) -> Decimal:
+    """A required decimal field."""
+    return to_decimal(field(msg, key, where), _name(where, key))
+
+
+def opt_decimal(msg: Mapping[str, Any], key: str, where: str) -> Decimal | None:
+    """An optional decimal field; missing, null or empty string gives None."""
+    value = msg.get(key) if isinstance(msg, Mapping) else None
+    if value is None or value == "":
+        return None
+    return to_decimal(value, _name(where, key))
+
+
+def integer(msg: Mapping[str, Any], key: str, where: str) -> int:
+    """A required non-negative integer (JSON int, or a string of digits): times, sequence numbers."""
+    value = field(msg, key, where)
+    if type(value) is int and value >= 0:
+        return value
+    if type(value) is str and value.isascii() and value.isdigit():
+        return int(value)
+    raise ParseError(f"{_name(where, key)}: expected a non-negative integer, got {value!r:.80}")
+
+
+def items(msg: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    """A required JSON array."""
+    value = field(msg, key, where)
+    if type(value) is not list:
+        raise ParseError(f"{_name(where, key)}: expected a list, got {value!r:.80}")
+    return value
+
+
+def build(make: Callable[..., T], where: str, **kwargs: Any) -> T:
+    """Construct a core event; a value the core refuses becomes a ``ParseError`` naming it."""
+    try:
+        return make(**kwargs)
+    except InvalidEvent as e:
+        raise ParseError(f"{where}: {e}") from e
+
+
+def choice(msg: Mapping[str, Any], key: str, where: str, mapping: Mapping[str, T]) -> T:
+    """A string field mapped through a table of known values."""
+    value = text(msg, key, where)
+    try:
+        return mapping[value]
+    except KeyError:
+        raise ParseError(f"{_name(where, key)}: unknown value {value!r:.80}") from None

@@ -1,0 +1,1092 @@
+"""The Inventory: a local copy of one exchange account, exact under delay, reorder, duplicates.
+
+How it stays exact (DESIGN §2, "the accounting rule"):
+
+* Every exchange change is a versioned delta per asset (``core.ledger``) or per position
+  (``core.position``): a fill, an order's acceptance (its reserve), its end (the release),
+  an amend, a cash change. ``expected = last report + deltas with version > report``.
+  A report drops what it covers; a covered delta is never added again, and a pending one
+  is keyed, so duplicates are no-ops in any order.
+* An order's status is the join of its reports in the order machine's lattice
+  (``core.machines.order``); its filled quantity is the maximum of the reported
+  cumulative quantity and the sum of its distinct fills (by trade id).
+* ``exposure`` widens ``expected`` by what may have happened unheard: the unfilled
+  quantity of every live, in-flight, unknown or conditional order, and fills implied by a
+  cumulative quantity whose own messages have not come.
+* ``free`` subtracts the reserve of every order whose acceptance no report covers yet.
+
+Memory stays flat: once a terminal order's every delta is covered by reports, its fills
+are dropped and it joins a bounded history of recent orders; later copies of its
+messages are recognised as duplicates.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any, Final
+
+from core import events as ev
+from core.errors import InvalidEvent
+from core.instrument import Instrument
+from core.ledger import IN_FLIGHT, AssetLedger, Change
+from core.machines import account as account_machine
+from core.machines import fill as fill_machine
+from core.machines import order as order_machine
+from core.position import EXACT, PendingFill, PositionBook, step
+from core.requests import QueryOrder, Request, ResyncAccount
+from core.values import ONE, SIDES, ZERO
+from core.views import Balance, Exposure, Order, Position
+
+_INF: Final = Decimal("Infinity")
+
+# Hot-path tables derived from the machine classes (never typed by hand).
+_ORDER_NEXT: Final = {
+    (s, e, hf, c): order_machine.TABLE.next(
+        s, e, {"has_fills": hf, "complete": c}.__getitem__
+    )
+    for s in order_machine.TABLE.states
+    for e in order_machine.TABLE.events
+    for hf in (False, True)
+    for c in (False, True)
+}
+_TERMINAL: Final = order_machine.TERMINAL
+_FILL_NEXT: Final = {
+    (s, e): fill_machine.TABLE.next(s, e, lambda _g: False)
+    for s in fill_machine.TABLE.states
+    for e in fill_machine.TABLE.events
+}
+_ACCOUNT_NEXT: Final = {
+    (s, e, u): account_machine.TABLE.next(s, e, {"unsettled": u}.__getitem__)
+    for s in account_machine.TABLE.states
+    for e in account_machine.TABLE.events
+    for u in (False, True)
+}
+_STATUS_EVENT: Final = {
+    "new": "accepted",
+    "partially_filled": "fill",
+    "filled": "done",
+    "canceled": "cancel",
+    "rejected": "reject",
+    "expired": "expire",
+    "triggered": "trigger",
+}
+_NO_LOCK_STATES: Final = frozenset({"rejected", "triggered"})
+
+
+class _Fill:
+    """One trade of an order, counted once."""
+
+    __slots__ = (
+        "computed_pnl",
+        "fee",
+        "fee_asset",
+        "key",
+        "order",
+        "outstanding",
+        "price",
+        "quantity",
+        "state",
+        "trade_id",
+        "venue_pnl",
+        "version",
+    )
+
+    def __init__(self, order: _Order, f: ev.FillReported, key: tuple[int, str]) -> None:
+        self.order = order
+        self.key = key
+        self.trade_id = f.trade_id
+        self.quantity = f.quantity
+        self.price = f.price
+        self.fee = f.fee
+        self.fee_asset = f.fee_asset
+        self.venue_pnl = f.realized_pnl
+        self.computed_pnl: Decimal | None = None
+        self.version = f.version
+        self.state = fill_machine.TABLE.initial
+        self.outstanding = 0
+
+
+class _Order:
+    """What the Inventory knows of one order (mutable, internal)."""
+
+    __slots__ = (
+        "accept_version",
+        "client_order_id",
+        "conditional",
+        "end_version",
+        "fees",
+        "fills",
+        "ii",
+        "inst",
+        "known_filled",
+        "known_notional",
+        "lock_unit",
+        "max_version",
+        "n",
+        "order_id",
+        "order_type",
+        "pending",
+        "price",
+        "qp_version",
+        "quantity",
+        "reported_avg",
+        "reported_filled",
+        "side",
+        "state",
+        "triggered_order_id",
+    )
+
+    def __init__(self, n: int, ii: int, inst: Instrument, side: str) -> None:
+        self.n = n
+        self.ii = ii
+        self.inst = inst
+        self.side = side
+        self.order_id: str | None = None
+        self.client_order_id: str | None = None
+        self.quantity: Decimal | None = None
+        self.price: Decimal | None = None
+        self.order_type = "limit"
+        self.conditional = False
+        self.triggered_order_id: str | None = None
+        self.state = order_machine.TABLE.initial
+        self.qp_version = -1
+        self.max_version = -1
+        self.accept_version: int | None = None
+        self.end_version: int | None = None
+        self.lock_unit: Decimal | None = None
+        self.reported_filled = ZERO
+        self.reported_avg: Decimal | None = None
+        self.known_filled = ZERO
+        self.known_notional = ZERO
+        self.fees: dict[str, Decimal] = {}
+        self.fills: dict[str, _Fill] | None = {}
+        self.pending = 0
+
+    @property
+    def filled(self) -> Decimal:
+        """The larger of the reported cumulative quantity and the known fills."""
+        k, r = self.known_filled, self.reported_filled
+        return k if k >= r else r
+
+    def unseen(self) -> Decimal | None:
+        """Quantity that may have filled without our hearing; None if unbounded."""
+        if self.state in _TERMINAL:
+            return self.reported_filled - self.known_filled
+        if self.quantity is None:
+            return None
+        return self.quantity - self.known_filled
+
+    def lock_asset(self) -> str:
+        """The asset a spot order reserves: quote for a buy, base for a sell."""
+        return self.inst.quote if self.side == "buy" else self.inst.base
+
+
+class Inventory:
+    """A verified local copy of one exchange account: feed it events, ask it questions.
+
+    Sans-I/O: ``apply`` takes events (from the adapters, or local intents via
+    ``submit``/``cancel``); ``take_requests`` says what the I/O edge should fetch.
+    """
+
+    def __init__(self, instruments: Iterable[Instrument], history: int = 10_000) -> None:
+        self._instruments: list[Instrument] = []
+        self._index: dict[tuple[str, str], int] = {}
+        self._by_symbol: dict[str, list[int]] = {}
+        for inst in instruments:
+            if not isinstance(inst, Instrument):
+                raise InvalidEvent(f"Inventory: expected an Instrument, got {inst!r}")
+            if (inst.symbol, inst.kind) in self._index:
+                raise InvalidEvent(f"Inventory: instrument {inst.symbol} ({inst.kind}) given twice")
+            self._index[(inst.symbol, inst.kind)] = len(self._instruments)
+            self._by_symbol.setdefault(inst.symbol, []).append(len(self._instruments))
+            self._instruments.append(inst)
+        self._ledgers: dict[str, AssetLedger] = {}
+        self._positions: dict[int, PositionBook] = {
+            i: PositionBook(inst.kind == "inverse", inst.contract_size)
+            for i, inst in enumerate(self._instruments)
+            if inst.is_derivative
+        }
+        self._by_xid: dict[tuple[int, str], _Order] = {}
+        self._by_cid: dict[str, _Order] = {}
+        self._live: dict[int, _Order] = {}
+        self._implied: dict[int, _Order] = {}
+        self._retired: deque[_Order] = deque()
+        self._history = history
+        self._forgotten: dict[int, int] = {}
+        self._next_n = 0
+        self._unsettled = 0
+        self._sync = account_machine.TABLE.initial
+        self._queried: set[int] = set()
+        self._ignored: dict[str, int] = {}
+        self._dispatch: dict[type, Callable[[Any], None]] = {
+            ev.OrderReported: self._on_order_reported,
+            ev.FillReported: self._on_fill,
+            ev.BalanceReported: self._on_balance,
+            ev.PositionReported: self._on_position,
+            ev.CashChanged: self._on_cash,
+            ev.SnapshotTaken: self._on_snapshot,
+            ev.OrderNotFound: self._on_not_found,
+            ev.OrderSubmitted: self._on_submitted,
+            ev.CancelRequested: self._on_cancel_requested,
+            ev.CancelFailed: self._on_cancel_failed,
+            ev.SubmissionFailed: self._on_submission_failed,
+            ev.SubmissionTimedOut: self._on_timed_out,
+            ev.StreamConnected: self._on_connected,
+            ev.StreamDisconnected: self._on_broken,
+            ev.SequenceGap: self._on_broken,
+            ev.MessageIgnored: self._on_ignored,
+        }
+
+    # --- public surface ---------------------------------------------------------------
+
+    def apply(self, event: ev.Event) -> None:
+        """Apply one event; a malformed or contradictory one raises and changes nothing."""
+        handler = self._dispatch.get(type(event))
+        if handler is None:
+            raise InvalidEvent(f"Inventory.apply: not an invsync event: {event!r}")
+        handler(event)
+
+    def submit(
+        self,
+        client_order_id: str,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        price: Decimal | None = None,
+        kind: str | None = None,
+        order_type: str | None = None,
+        conditional: bool = False,
+    ) -> None:
+        """Record that the bot sent an order: it reserves and counts in exposure from now."""
+        self.apply(
+            ev.OrderSubmitted(
+                client_order_id=client_order_id,
+                symbol=symbol,
+                side=side,
+                quantity=quantity,
+                price=price,
+                kind=kind,
+                order_type=order_type or ("market" if price is None else "limit"),
+                conditional=conditional,
+            )
+        )
+
+    def cancel(self, client_order_id: str) -> None:
+        """Record that the bot asked to cancel an order (pending_cancel until the venue says)."""
+        self.apply(ev.CancelRequested(client_order_id=client_order_id))
+
+    def balance(self, asset: str) -> Balance:
+        """An asset's expected balance: the last report moved by every known later change."""
+        led = self._ledgers.get(asset)
+        if led is None:
+            return Balance(total=ZERO, free=ZERO, locked=ZERO)
+        total = led.total + led.sum_total
+        free = led.free + led.sum_free
+        return Balance(total=total, free=free, locked=total - free)
+
+    def position(self, symbol: str) -> Position:
+        """A derivative's expected position (signed quantity, entry price)."""
+        ii = self._derivative(symbol)
+        q, e, _ = self._positions[ii].replay()
+        return Position(quantity=q, entry_price=e if q != 0 else ZERO)
+
+    def order(self, key: str) -> Order | None:
+        """An order by client order id, or by exchange order id; None if unknown."""
+        o = self._by_cid.get(key)
+        if o is None:
+            for ii in range(len(self._instruments)):
+                o = self._by_xid.get((ii, key))
+                if o is not None:
+                    break
+        return None if o is None else self._view(o)
+
+    def open_orders(self) -> list[Order]:
+        """Orders not terminal, in-flight ones included."""
+        return [self._view(o) for o in self._live.values()]
+
+    def exposure(self, name: str) -> Exposure:
+        """The range an asset's balance, or a derivative's position, may truly be in now."""
+        if name in self._by_symbol and any(
+            self._instruments[i].is_derivative for i in self._by_symbol[name]
+        ):
+            return self._position_exposure(self._derivative(name))
+        return self._asset_exposure(name)
+
+    @property
+    def sync_state(self) -> str:
+        """``unknown``, ``synced``, ``settling``, ``stale`` or ``resyncing``."""
+        return self._sync
+
+    @property
+    def instruments(self) -> tuple[Instrument, ...]:
+        """The instruments this Inventory tracks."""
+        return tuple(self._instruments)
+
+    def requests(self) -> list[Request]:
+        """What the core needs from the I/O edge now (no side effects)."""
+        out: list[Request] = []
+        if self._sync in ("unknown", "stale"):
+            out.append(ResyncAccount(reason=f"account is {self._sync}"))
+        for o in self._live.values():
+            if o.state == "unknown":
+                out.append(
+                    QueryOrder(
+                        symbol=o.inst.symbol,
+                        client_order_id=o.client_order_id,
+                        order_id=o.order_id,
+                        reason="order fate unknown",
+                    )
+                )
+        for o in self._implied.values():
+            out.append(
+                QueryOrder(
+                    symbol=o.inst.symbol,
+                    client_order_id=o.client_order_id,
+                    order_id=o.order_id,
+                    reason=f"fills missing: reported {o.reported_filled}, known {o.known_filled}",
+                )
+            )
+        return out
+
+    def take_requests(self) -> list[Request]:
+        """Take the current needs, once each: a resync request moves ``stale`` to ``resyncing``."""
+        out: list[Request] = []
+        for r in self.requests():
+            if isinstance(r, ResyncAccount):
+                out.append(r)
+                self._account_event("resync_requested")
+                continue
+            o = self._find(r.order_id, r.client_order_id)
+            if o is not None and o.n not in self._queried:
+                self._queried.add(o.n)
+                out.append(r)
+        return out
+
+    def stats(self) -> dict[str, int]:
+        """Sizes of what the Inventory retains (for memory checks and dashboards)."""
+        return {
+            "orders": len(self._by_xid) + sum(1 for o in self._by_cid.values() if o.order_id is None),
+            "live_orders": len(self._live),
+            "retired_orders": len(self._retired),
+            "fills": sum(len(o.fills) for o in self._live.values() if o.fills)
+            + sum(len(o.fills) for o in self._retired if o.fills),
+            "pending_changes": sum(len(led.pending) for led in self._ledgers.values()),
+            "pending_position_fills": sum(len(b.pending) for b in self._positions.values()),
+            "unsettled_fills": self._unsettled,
+            "ignored_messages": sum(self._ignored.values()),
+        }
+
+    # --- lookups ----------------------------------------------------------------------
+
+    def _resolve(self, symbol: str, kind: str | None, what: str) -> int:
+        if kind is not None:
+            ii = self._index.get((symbol, kind))
+            if ii is None:
+                raise InvalidEvent(f"{what}: unknown instrument {symbol} ({kind})")
+            return ii
+        cands = self._by_symbol.get(symbol)
+        if not cands:
+            raise InvalidEvent(f"{what}: unknown instrument {symbol!r}")
+        if len(cands) > 1:
+            raise InvalidEvent(f"{what}: symbol {symbol} names several instruments; give kind=")
+        return cands[0]
+
+    def _derivative(self, symbol: str) -> int:
+        from core.errors import InventoryError
+
+        for ii in self._by_symbol.get(symbol, ()):
+            if self._instruments[ii].is_derivative:
+                return ii
+        raise InventoryError(f"position: {symbol!r} is not a derivative of this account")
+
+    def _find(self, order_id: str | None, client_order_id: str | None) -> _Order | None:
+        if order_id is not None:
+            for (ii, xid), o in self._by_xid.items():
+                if xid == order_id:
+                    return o
+        if client_order_id is not None:
+            return self._by_cid.get(client_order_id)
+        return None
+
+    def _match(self, ii: int, order_id: str, cid: str | None) -> _Order | None:
+        """The order a venue event speaks of, linking a local intent to its exchange id."""
+        o = self._by_xid.get((ii, order_id))
+        if o is not None:
+            return o
+        if cid is not None:
+            c = self._by_cid.get(cid)
+            if c is not None and c.order_id is None and c.ii == ii:
+                return c
+        return None
+
+    def _ledger(self, asset: str) -> AssetLedger:
+        led = self._ledgers.get(asset)
+        if led is None:
+            led = self._ledgers[asset] = AssetLedger(asset)
+        return led
+
+    def _forgotten_event(self, ii: int, version: int) -> bool:
+        """An event for an unknown order older than orders already dropped from history."""
+        w = self._forgotten.get(ii)
+        return w is not None and version <= w
+
+    # --- machines ---------------------------------------------------------------------
+
+    def _order_event(self, o: _Order, event: str, version: int | None = None) -> None:
+        filled = o.filled
+        q = o.quantity
+        target = _ORDER_NEXT[(o.state, event, filled > 0, q is not None and filled >= q)]
+        if target is None or target == o.state:
+            return
+        o.state = target
+        if target == "unknown" or o.n in self._queried:
+            self._queried.discard(o.n)
+        if target in _TERMINAL:
+            self._ended(o, version)
+
+    def _account_event(self, event: str) -> None:
+        target = _ACCOUNT_NEXT[(self._sync, event, self._unsettled > 0)]
+        if target is not None:
+            self._sync = target
+
+    def _fill_event(self, f: _Fill, event: str) -> None:
+        target = _FILL_NEXT[(f.state, event)]
+        if target is not None:
+            f.state = target
+
+    # --- deltas -----------------------------------------------------------------------
+
+    def _add(
+        self,
+        asset: str,
+        key: object,
+        version: int,
+        total: Decimal,
+        free: Decimal,
+        trade_id: str | None,
+        order: _Order,
+        fill: _Fill | None,
+    ) -> None:
+        led = self._ledgers.get(asset)
+        if led is None:
+            led = self._ledgers[asset] = AssetLedger(asset)
+        if led.add(key, version, total, free, trade_id, fill if fill is not None else order):
+            order.pending += 1
+            if fill is not None:
+                fill.outstanding += 1
+
+    def _drop(self, owner: object) -> None:
+        """A pending change or position fill left the books (covered or withdrawn)."""
+        if type(owner) is _Fill:
+            owner.outstanding -= 1
+            o = owner.order
+            o.pending -= 1
+            if owner.outstanding == 0 and owner.state == "reported":
+                self._fill_event(owner, "cover")
+                self._unsettled -= 1
+                if self._unsettled == 0:
+                    self._account_event("all_settled")
+        elif type(owner) is _Order:
+            o = owner
+            o.pending -= 1
+        else:
+            return
+        if o.pending == 0 and o.state in _TERMINAL:
+            self._retire(o)
+
+    def _remove(self, asset: str, key: object) -> None:
+        led = self._ledgers.get(asset)
+        if led is not None:
+            ch = led.remove(key)
+            if ch is not None:
+                self._drop(ch.owner)
+
+    def _accept(self, o: _Order, version: int) -> None:
+        """The venue has the order: its reserve is a change at (at most) ``version``."""
+        if o.accept_version is not None and o.accept_version <= version:
+            return
+        had = o.accept_version
+        o.accept_version = version
+        if o.lock_unit is None or o.conditional or o.inst.kind != "spot" or o.quantity is None:
+            return
+        asset = o.lock_asset()
+        key = ("acc", o.n)
+        reserve = o.quantity * o.lock_unit if o.qp_version < 0 else None
+        led = self._ledger(asset)
+        ch = led.pending.get(key)
+        if ch is not None:
+            reserve = -ch.free
+            led.remove(key)
+            o.pending -= 1
+        elif had is not None and had != IN_FLIGHT:
+            return  # already covered at an older version: a lower version is covered too
+        if reserve is None:
+            reserve = o.quantity * o.lock_unit
+        self._add(asset, key, version, ZERO, -reserve, None, o, None)
+        if o.pending == 0 and o.state in _TERMINAL:
+            self._retire(o)
+
+    def _lock_known(self, o: _Order, version: int) -> None:
+        """The order's price and type are now known: reserve it and unlock its known fills."""
+        if o.lock_unit is not None or o.inst.kind != "spot":
+            return
+        if o.order_type == "market" or o.conditional:
+            o.lock_unit = ZERO
+        else:
+            o.lock_unit = ONE if o.side == "sell" else o.price
+        if o.lock_unit == 0 or o.quantity is None:
+            return
+        asset = o.lock_asset()
+        if o.state not in _NO_LOCK_STATES:
+            self._add(asset, ("acc", o.n), version, ZERO, -(o.quantity * o.lock_unit), None, o, None)
+        for f in (o.fills or {}).values():
+            self._add(asset, ("u", f.key), f.version, ZERO, f.quantity * o.lock_unit, f.trade_id, o, f)
+
+    def _ended(self, o: _Order, version: int | None) -> None:
+        """An order became terminal: release its remaining reserve once."""
+        self._live.pop(o.n, None)
+        if o.reported_filled > o.known_filled:
+            self._implied[o.n] = o
+        if o.inst.kind == "spot" and o.lock_unit:
+            asset = o.lock_asset()
+            if o.state == "rejected" or (o.state == "triggered" and o.accept_version is None):
+                self._remove(asset, ("acc", o.n))
+            elif o.quantity is not None:
+                rest = o.quantity - o.filled
+                v = version if version is not None else (o.max_version if o.max_version >= 0 else IN_FLIGHT)
+                if rest > 0:
+                    o.end_version = v
+                    self._add(asset, ("end", o.n), v, ZERO, rest * o.lock_unit, None, o, None)
+        if o.pending == 0 and o.n not in self._implied:
+            self._retire(o)
+
+    def _retire(self, o: _Order) -> None:
+        """A terminal order with nothing pending: drop its fills, keep it in bounded history."""
+        if o.fills is None or o.n in self._implied or o.pending:
+            return
+        o.fills = None
+        self._retired.append(o)
+        while len(self._retired) > self._history:
+            old = self._retired.popleft()
+            if old.order_id is not None:
+                if self._by_xid.get((old.ii, old.order_id)) is old:
+                    del self._by_xid[(old.ii, old.order_id)]
+                w = self._forgotten.get(old.ii, -1)
+                if old.max_version > w:
+                    self._forgotten[old.ii] = old.max_version
+            if old.client_order_id is not None and self._by_cid.get(old.client_order_id) is old:
+                del self._by_cid[old.client_order_id]
+
+    # --- handlers: venue reports --------------------------------------------------------
+
+    def _on_order_reported(self, r: ev.OrderReported) -> None:
+        ii = self._resolve(r.symbol, r.kind, f"OrderReported {r.order_id}")
+        o = self._match(ii, r.order_id, r.client_order_id)
+        if o is None and self._forgotten_event(ii, r.version):
+            return
+        if o is not None:
+            if o.side != r.side:
+                raise InvalidEvent(
+                    f"OrderReported {r.order_id}: side {r.side} contradicts the order's side {o.side}"
+                )
+            if r.quantity < o.known_filled:
+                raise InvalidEvent(
+                    f"OrderReported {r.order_id}: quantity {r.quantity} below the known fills "
+                    f"{o.known_filled}"
+                )
+            if o.fills is None:
+                return  # retired: everything it can say is already counted
+        else:
+            o = self._new_order(ii, r.side)
+            o.client_order_id = r.client_order_id
+            if r.client_order_id is not None:
+                self._by_cid[r.client_order_id] = o
+        if o.order_id is None:
+            o.order_id = r.order_id
+            self._by_xid[(ii, r.order_id)] = o
+        if r.version > o.max_version:
+            o.max_version = r.version
+        if r.filled_quantity > o.reported_filled:
+            o.reported_filled = r.filled_quantity
+            o.reported_avg = r.average_price
+        if r.version > o.qp_version:
+            self._quantity_price(o, r)
+        if r.status == "triggered" and r.triggered_order_id is not None:
+            o.triggered_order_id = r.triggered_order_id
+        if r.status != "rejected":
+            self._lock_known(o, r.version)
+            self._accept(o, r.version)
+        self._order_event(o, _STATUS_EVENT[r.status], r.version)
+        if o.state not in _TERMINAL and o.reported_filled > o.known_filled:
+            pass  # implied fills widen exposure through unseen()
+        elif o.state in _TERMINAL and o.reported_filled > o.known_filled and o.fills is not None:
+            self._implied[o.n] = o
+
+    def _quantity_price(self, o: _Order, r: ev.OrderReported) -> None:
+        """Take quantity, price and type from a newer report; an amend moves the reserve."""
+        first = o.qp_version < 0
+        old_q, old_p = o.quantity, o.price
+        o.qp_version = r.version
+        o.conditional = r.conditional
+        if first and o.quantity is None:
+            o.quantity, o.price, o.order_type = r.quantity, r.price, r.order_type
+            return
+        if first and not o.conditional and o.order_type != r.order_type:
+            o.order_type = r.order_type
+        if old_q == r.quantity and old_p == r.price:
+            return
+        o.quantity, o.price = r.quantity, r.price
+        if o.inst.kind != "spot" or not o.lock_unit or old_q is None:
+            if o.lock_unit and o.side == "buy" and r.price is not None:
+                o.lock_unit = r.price
+            return
+        new_unit = r.price if o.side == "buy" and r.price is not None else o.lock_unit
+        done = o.filled
+        delta = (r.quantity - done) * new_unit - (old_q - done) * o.lock_unit
+        o.lock_unit = new_unit
+        if delta and o.state not in _TERMINAL:
+            self._add(o.lock_asset(), ("amd", o.n, r.version), r.version, ZERO, -delta, None, o, None)
+
+    def _new_order(self, ii: int, side: str) -> _Order:
+        o = _Order(self._next_n, ii, self._instruments[ii], side)
+        self._next_n += 1
+        self._live[o.n] = o
+        return o
+
+    def _on_fill(self, f: ev.FillReported) -> None:
+        ii = self._resolve(f.symbol, f.kind, f"FillReported {f.trade_id}")
+        o = self._match(ii, f.order_id, f.client_order_id)
+        if o is None and self._forgotten_event(ii, f.version):
+            return
+        if o is not None:
+            if o.fills is None:
+                return  # retired: every fill of it is counted and settled
+            known = o.fills.get(f.trade_id)
+            if known is not None:
+                self._merge(o, known, f)
+                return
+            if o.side != f.side:
+                raise InvalidEvent(
+                    f"FillReported {f.trade_id}: side {f.side} contradicts order "
+                    f"{o.client_order_id or o.order_id} ({o.side})"
+                )
+            if o.quantity is not None and o.known_filled + f.quantity > o.quantity:
+                raise InvalidEvent(
+                    f"order {o.client_order_id or o.order_id}: fill {f.quantity} would take filled "
+                    f"quantity to {o.known_filled + f.quantity}, above the order quantity "
+                    f"{o.quantity} (trade id {f.trade_id})"
+                )
+            if o.state in _TERMINAL and o.quantity is not None and (
+                o.known_filled + f.quantity > o.reported_filled and o.state != "filled"
+            ):
+                raise InvalidEvent(
+                    f"order {o.client_order_id or o.order_id}: fill {f.quantity} (trade id "
+                    f"{f.trade_id}) goes past the final filled quantity {o.reported_filled}"
+                )
+        else:
+            o = self._new_order(ii, f.side)
+            o.client_order_id = f.client_order_id
+            if f.client_order_id is not None and f.client_order_id not in self._by_cid:
+                self._by_cid[f.client_order_id] = o
+        if o.order_id is None:
+            o.order_id = f.order_id
+            self._by_xid[(ii, f.order_id)] = o
+        assert o.fills is not None
+        fill = _Fill(o, f, (ii, f.trade_id))
+        o.fills[f.trade_id] = fill
+        o.known_filled += f.quantity
+        o.known_notional += f.quantity * f.price
+        if f.version > o.max_version:
+            o.max_version = f.version
+        if f.fee:
+            assert f.fee_asset is not None
+            o.fees[f.fee_asset] = o.fees.get(f.fee_asset, ZERO) + f.fee
+        self._accept_by_fill(o, f.version)
+        if o.inst.kind == "spot":
+            self._spot_fill(o, fill)
+        else:
+            self._derivative_fill(o, fill)
+        if fill.outstanding:
+            self._fill_event(fill, "message")
+            self._unsettled += 1
+            self._account_event("unsettled_fill")
+        else:
+            self._fill_event(fill, "cover")
+            self._fill_event(fill, "message")
+        if o.n in self._implied and o.known_filled >= o.reported_filled:
+            del self._implied[o.n]
+        if o.state in _TERMINAL:
+            if o.pending == 0:
+                self._retire(o)
+        else:
+            self._order_event(o, "fill", f.version)
+
+    def _accept_by_fill(self, o: _Order, version: int) -> None:
+        """A fill proves the venue accepted the order no later than the fill."""
+        if o.state not in _NO_LOCK_STATES:
+            self._accept(o, version)
+
+    def _spot_fill(self, o: _Order, fill: _Fill) -> None:
+        inst = o.inst
+        q, p = fill.quantity, fill.price
+        buy = o.side == "buy"
+        deltas: dict[str, list[Decimal]] = {}
+        base_d = q if buy else -q
+        quote_d = -(q * p) if buy else q * p
+        deltas[inst.base] = [base_d, base_d]
+        deltas[inst.quote] = [quote_d, quote_d]
+        if o.lock_unit:
+            deltas[o.lock_asset()][1] += q * o.lock_unit
+        if fill.fee:
+            assert fill.fee_asset is not None
+            d = deltas.setdefault(fill.fee_asset, [ZERO, ZERO])
+            d[0] -= fill.fee
+            d[1] -= fill.fee
+        key, v, tid = fill.key, fill.version, fill.trade_id
+        for asset, (dt, df) in deltas.items():
+            self._add(asset, ("t", key, asset), v, dt, df, tid, o, fill)
+
+    def _derivative_fill(self, o: _Order, fill: _Fill) -> None:
+        inst = o.inst
+        book = self._positions[o.ii]
+        dq = fill.quantity if o.side == "buy" else -fill.quantity
+        v, tid = fill.version, fill.trade_id
+        if book.add(fill.key, v, dq, fill.price, tid):
+            o.pending += 1
+            fill.outstanding += 1
+        if fill.fee:
+            assert fill.fee_asset is not None
+            self._add(fill.fee_asset, ("t", fill.key, fill.fee_asset), v, -fill.fee, -fill.fee, tid, o, fill)
+        pnl = fill.venue_pnl
+        if pnl is None:
+            pnl = self._computed_pnl(book, fill, dq)
+            fill.computed_pnl = pnl
+        if pnl:
+            self._add(inst.settle, ("p", fill.key), v, pnl, pnl, tid, o, fill)
+        self._refresh_pnl(o.ii)
+
+    def _computed_pnl(self, book: PositionBook, fill: _Fill, dq: Decimal) -> Decimal:
+        """PnL from the entry price as it was at this fill (from the books we hold)."""
+        if fill.key in book.pending:
+            q, e = book.quantity, book.entry
+            for pf in book.ordered():
+                if pf.key == fill.key:
+                    return step(q, e, pf.dq, pf.price, book.inverse, book.cs)[2]
+                q, e, _ = step(q, e, pf.dq, pf.price, book.inverse, book.cs)
+        # Covered by the position report already: the report is the state after it.
+        return step(book.quantity - dq, book.entry, dq, fill.price, book.inverse, book.cs)[2]
+
+    def _refresh_pnl(self, ii: int) -> None:
+        """Fills arriving out of order change the entry price later fills closed against."""
+        book = self._positions[ii]
+        if len(book.pending) < 2:
+            return
+        settle = self._instruments[ii].settle
+        led = self._ledgers.get(settle)
+        _, _, pnls = book.replay()
+        for pf in book.pending.values():
+            owner = self._fill_of(ii, pf.trade_id)
+            if owner is None or owner.venue_pnl is not None:
+                continue
+            new = pnls[pf.key]
+            if new == owner.computed_pnl:
+                continue
+            owner.computed_pnl = new
+            key = ("p", pf.key)
+            if led is not None and key in led.pending:
+                led.amend(key, new, new)
+            else:
+                self._add(settle, key, pf.version, new, new, pf.trade_id, owner.order, owner)
+
+    def _fill_of(self, ii: int, trade_id: str) -> _Fill | None:
+        for o in self._live.values():
+            if o.ii == ii and o.fills and trade_id in o.fills:
+                return o.fills[trade_id]
+        for o in self._implied.values():
+            if o.ii == ii and o.fills and trade_id in o.fills:
+                return o.fills[trade_id]
+        for o in reversed(self._retired):
+            if o.ii == ii and o.fills and trade_id in o.fills:
+                return o.fills[trade_id]
+        for o in self._by_xid.values():
+            if o.ii == ii and o.fills and trade_id in o.fills:
+                return o.fills[trade_id]
+        return None
+
+    def _merge(self, o: _Order, known: _Fill, f: ev.FillReported) -> None:
+        """A second message for a known trade: add what was missing, never count again."""
+        if known.quantity != f.quantity or known.price != f.price:
+            raise InvalidEvent(
+                f"FillReported {f.trade_id}: quantity/price {f.quantity}@{f.price} contradict the "
+                f"same trade seen as {known.quantity}@{known.price}"
+            )
+        if known.fee is None and f.fee is not None:
+            known.fee = f.fee
+            known.fee_asset = f.fee_asset
+            if f.fee:
+                assert f.fee_asset is not None
+                o.fees[f.fee_asset] = o.fees.get(f.fee_asset, ZERO) + f.fee
+                self._add(
+                    f.fee_asset, ("f", known.key), known.version, -f.fee, -f.fee, known.trade_id, o, known
+                )
+                if known.outstanding and known.state == "settled":
+                    known.state = "reported"
+                    self._unsettled += 1
+                    self._account_event("unsettled_fill")
+        if o.client_order_id is None and f.client_order_id is not None:
+            o.client_order_id = f.client_order_id
+            self._by_cid.setdefault(f.client_order_id, o)
+        if f.realized_pnl is not None and known.venue_pnl is None and o.inst.is_derivative:
+            known.venue_pnl = f.realized_pnl
+            settle = o.inst.settle
+            led = self._ledgers.get(settle)
+            key = ("p", known.key)
+            if led is not None and key in led.pending:
+                led.amend(key, f.realized_pnl, f.realized_pnl)
+            elif known.computed_pnl is None or known.computed_pnl == 0:
+                was = known.state
+                self._add(
+                    settle, key, known.version, f.realized_pnl, f.realized_pnl, known.trade_id, o, known
+                )
+                if known.outstanding and was == "settled":
+                    known.state = "reported"
+                    self._unsettled += 1
+                    self._account_event("unsettled_fill")
+
+    def _on_balance(self, b: ev.BalanceReported) -> None:
+        dropped = self._ledger(b.asset).report(b.total, b.free, b.version, b.trade_ids)
+        if dropped:
+            for ch in dropped:
+                self._drop(ch.owner)
+
+    def _on_position(self, p: ev.PositionReported) -> None:
+        ii = self._resolve_derivative(p.symbol, p.kind)
+        dropped = self._positions[ii].report(p.quantity, p.entry_price, p.version, p.trade_ids)
+        if dropped:
+            for pf in dropped:
+                self._drop_position_fill(ii, pf)
+
+    def _drop_position_fill(self, ii: int, pf: PendingFill) -> None:
+        owner = self._fill_of(ii, pf.trade_id)
+        if owner is not None:
+            self._drop(owner)
+
+    def _resolve_derivative(self, symbol: str, kind: str | None) -> int:
+        if kind is not None:
+            ii = self._resolve(symbol, kind, f"PositionReported {symbol}")
+            if not self._instruments[ii].is_derivative:
+                raise InvalidEvent(f"PositionReported {symbol}: {kind} is not a derivative")
+            return ii
+        for ii in self._by_symbol.get(symbol, ()):
+            if self._instruments[ii].is_derivative:
+                return ii
+        raise InvalidEvent(f"PositionReported: {symbol!r} is not a derivative of this account")
+
+    def _on_cash(self, c: ev.CashChanged) -> None:
+        key: object = ("c", c.change_id) if c.change_id is not None else (
+            "c", c.asset, c.total_delta, c.free_delta, c.version
+        )
+        led = self._ledger(c.asset)
+        if key in led.pending or led.covers(c.version, None):
+            return
+        led.add(key, c.version, c.total_delta, c.free_delta, None, None)
+
+    def _on_snapshot(self, s: ev.SnapshotTaken) -> None:
+        # Rare and composite: apply transactionally so a bad part leaves nothing behind.
+        saved = copy.deepcopy({k: v for k, v in self.__dict__.items() if k != "_dispatch"})
+        try:
+            self._apply_snapshot(s)
+        except Exception:
+            self.__dict__.update(saved)
+            raise
+
+    def _apply_snapshot(self, s: ev.SnapshotTaken) -> None:
+        seen_assets = set()
+        for b in s.balances:
+            seen_assets.add(b.asset)
+            self._on_balance(b)
+        if s.balances_complete:
+            for asset in list(self._ledgers):
+                if asset not in seen_assets:
+                    self._on_balance(ev.BalanceReported(asset, ZERO, ZERO, s.version))
+        seen_pos = set()
+        for p in s.positions:
+            seen_pos.add(self._resolve_derivative(p.symbol, p.kind))
+            self._on_position(p)
+        if s.positions_complete:
+            for ii in self._positions:
+                if ii not in seen_pos:
+                    sym = self._instruments[ii]
+                    self._on_position(ev.PositionReported(sym.symbol, ZERO, ZERO, s.version, sym.kind))
+        listed = set()
+        for r in s.open_orders:
+            listed.add((self._resolve(r.symbol, r.kind, f"OrderReported {r.order_id}"), r.order_id))
+            self._on_order_reported(r)
+        for t in s.trades:
+            self._on_fill(t)
+        if s.orders_complete:
+            for o in list(self._live.values()):
+                if (
+                    o.order_id is not None
+                    and (o.ii, o.order_id) not in listed
+                    and o.accept_version is not None
+                    and o.accept_version <= s.version
+                ):
+                    self._order_event(o, "vanished")
+        self._account_event("snapshot")
+
+    def _on_not_found(self, n: ev.OrderNotFound) -> None:
+        o = self._find(n.order_id, n.client_order_id)
+        if o is None:
+            return
+        self._order_event(o, "not_found")
+
+    # --- handlers: local intents ----------------------------------------------------------
+
+    def _on_submitted(self, s: ev.OrderSubmitted) -> None:
+        ii = self._resolve(s.symbol, s.kind, f"submit {s.client_order_id}")
+        prior = self._by_cid.get(s.client_order_id)
+        if prior is not None and prior.state not in _TERMINAL:
+            raise InvalidEvent(
+                f"submit {s.client_order_id}: client order id already names a live order "
+                f"({prior.state})"
+            )
+        if s.side not in SIDES:
+            raise InvalidEvent(f"submit {s.client_order_id}: unknown side {s.side!r}")
+        o = self._new_order(ii, s.side)
+        o.client_order_id = s.client_order_id
+        o.quantity, o.price, o.order_type = s.quantity, s.price, s.order_type
+        o.conditional = s.conditional
+        self._by_cid[s.client_order_id] = o
+        if o.inst.kind == "spot":
+            self._lock_known(o, IN_FLIGHT)
+
+    def _local(self, cid: str, what: str) -> _Order:
+        o = self._by_cid.get(cid)
+        if o is None:
+            raise InvalidEvent(f"{what}: unknown client order id {cid!r}")
+        return o
+
+    def _on_cancel_requested(self, c: ev.CancelRequested) -> None:
+        self._order_event(self._local(c.client_order_id, "cancel"), "cancel_requested")
+
+    def _on_cancel_failed(self, c: ev.CancelFailed) -> None:
+        self._order_event(self._local(c.client_order_id, "cancel failed"), "cancel_failed")
+
+    def _on_submission_failed(self, s: ev.SubmissionFailed) -> None:
+        self._order_event(self._local(s.client_order_id, "submission failed"), "reject")
+
+    def _on_timed_out(self, s: ev.SubmissionTimedOut) -> None:
+        self._order_event(self._local(s.client_order_id, "submission timed out"), "timed_out")
+
+    # --- handlers: stream status ------------------------------------------------------------
+
+    def _on_connected(self, c: ev.StreamConnected) -> None:
+        return None
+
+    def _on_broken(self, b: ev.StreamDisconnected | ev.SequenceGap) -> None:
+        self._account_event("broken")
+
+    def _on_ignored(self, m: ev.MessageIgnored) -> None:
+        key = f"{m.venue}:{m.kind}"
+        self._ignored[key] = self._ignored.get(key, 0) + 1
+
+    # --- views ------------------------------------------------------------------------------
+
+    def _view(self, o: _Order) -> Order:
+        filled = o.filled
+        if o.known_filled > 0 and o.known_filled >= o.reported_filled:
+            avg: Decimal | None = EXACT.divide(o.known_notional, o.known_filled)
+        else:
+            avg = o.reported_avg if filled > 0 else None
+        terminal = o.state in _TERMINAL
+        remaining = ZERO if terminal or o.quantity is None else o.quantity - filled
+        return Order(
+            symbol=o.inst.symbol,
+            kind=o.inst.kind,
+            side=o.side,
+            status=o.state,
+            quantity=o.quantity,
+            price=o.price,
+            filled_quantity=filled,
+            remaining_quantity=remaining,
+            average_price=avg,
+            fees=tuple(sorted(o.fees.items())),
+            client_order_id=o.client_order_id,
+            order_id=o.order_id,
+            conditional=o.conditional,
+        )
+
+    def _widening(self) -> Iterable[_Order]:
+        yield from self._live.values()
+        yield from self._implied.values()
+
+    def _asset_exposure(self, asset: str) -> Exposure:
+        b = self.balance(asset)
+        low = high = b.total
+        for o in self._widening():
+            inst = o.inst
+            if inst.kind != "spot" or asset not in (inst.base, inst.quote):
+                continue
+            if o.state == "triggered":
+                if o.triggered_order_id is None or self._match(o.ii, o.triggered_order_id, None) is None:
+                    pass
+                else:
+                    continue
+            u = o.unseen()
+            if u is not None and u <= 0:
+                continue
+            buy = o.side == "buy"
+            rate = inst.max_fee_rate
+            if asset == inst.base:
+                if u is None:
+                    low, high = -_INF, _INF
+                elif buy:
+                    high += u
+                    low -= u * rate if o.price is None else u * rate * o.price / o.price
+                else:
+                    low -= u * (ONE + rate)
+            else:
+                if u is None:
+                    low, high = -_INF, _INF
+                elif buy:
+                    if o.price is None:
+                        low = -_INF
+                    else:
+                        low -= u * o.price * (ONE + rate)
+                else:
+                    high = _INF
+                    if rate:
+                        low -= u * (o.price or ZERO) * rate
+        return Exposure(low=low, expected=b.total, high=high)
+
+    def _position_exposure(self, ii: int) -> Exposure:
+        q, _, _ = self._positions[ii].replay()
+        low = high = q
+        for o in self._widening():
+            if o.ii != ii:
+                continue
+            if o.state == "triggered" and o.triggered_order_id is not None and (
+                self._match(ii, o.triggered_order_id, None) is not None
+            ):
+                continue
+            u = o.unseen()
+            if u is None:
+                return Exposure(low=-_INF, expected=q, high=_INF)
+            if u <= 0:
+                continue
+            if o.side == "buy":
+                high += u
+            else:
+                low -= u
+        return Exposure(low=low, expected=q, high=high)
+
+
+def replay(inventory: Inventory, events: Iterable[ev.Event]) -> Inventory:
+    """Apply every event in order; returns the Inventory (for one-liners in tests and demos)."""
+    for e in events:
+        inventory.apply(e)
+    return inventory
