@@ -9,7 +9,7 @@ are validated once, here, at construction; a bad value raises ``InvalidEvent``.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -38,7 +38,7 @@ def _text(inst: object, attribute: attrs.Attribute[str], value: object) -> None:
         raise InvalidEvent(f"{type(inst).__name__}.{attribute.name}: expected a str, got {value!r}")
 
 
-def _ids(inst: object, attribute: attrs.Attribute[object], value: object) -> None:
+def _ids(inst: object, attribute: Any, value: object) -> None:
     if value is None:
         return
     if type(value) is not frozenset or not all(type(v) is str and v for v in value):
@@ -48,6 +48,45 @@ def _ids(inst: object, attribute: attrs.Attribute[object], value: object) -> Non
 
 
 # --- venue reports -------------------------------------------------------------------
+
+
+def _bad_text(inst: object, name: str, value: object, optional: bool = False) -> bool:
+    """True (and the value fine) or raise: the slow path of the hot events' checks."""
+    if value is None and optional:
+        return True
+    raise InvalidEvent(f"{type(inst).__name__}.{name}: expected a non-empty id, got {value!r}")
+
+
+def _bad_decimal(inst: object, name: str, value: object, low: str) -> bool:
+    """Raise the precise error for a decimal field that failed the fast check."""
+    where = f"{type(inst).__name__}.{name}"
+    if type(value) is not Decimal or not value.is_finite():
+        raise InvalidEvent(f"{where}: expected a finite Decimal, got {value!r}")
+    raise InvalidEvent(f"{where}: must be {low}, got {value}")
+
+
+def _bad_version(inst: object, value: object) -> bool:
+    raise InvalidEvent(f"{type(inst).__name__}.version: expected an int >= 0, got {value!r}")
+
+
+def _ok_id(v: object) -> bool:
+    return type(v) is str and v != ""
+
+
+def _ok_pos(v: object) -> bool:
+    return type(v) is Decimal and v.is_finite() and v > 0
+
+
+def _ok_nonneg(v: object) -> bool:
+    return type(v) is Decimal and v.is_finite() and v >= 0
+
+
+def _ok_dec(v: object) -> bool:
+    return type(v) is Decimal and v.is_finite()
+
+
+# The three hot events (one per venue message or more) validate in one post-init pass:
+# attrs per-field validators cost a call each, and backtests build millions of these.
 
 
 @attrs.frozen(slots=True)
@@ -60,28 +99,48 @@ class OrderReported:
     ``"triggered"`` with ``triggered_order_id`` naming that order.
     """
 
-    symbol: str = attrs.field(validator=values.identifier)
-    order_id: str = attrs.field(validator=values.identifier)
-    client_order_id: str | None = attrs.field(validator=values.optional_identifier)
-    side: str = attrs.field(validator=values.side)
-    status: str = attrs.field(validator=_status)
-    quantity: Decimal = attrs.field(validator=values.positive)
-    price: Decimal | None = attrs.field(validator=values.optional_positive)
-    filled_quantity: Decimal = attrs.field(validator=values.non_negative)
-    average_price: Decimal | None = attrs.field(validator=values.optional_non_negative)
-    version: int = attrs.field(validator=values.version)
-    kind: str | None = attrs.field(default=None, validator=values.optional_kind)
-    order_type: str = attrs.field(default="limit", validator=_order_type)
+    symbol: str
+    order_id: str
+    client_order_id: str | None
+    side: str
+    status: str
+    quantity: Decimal
+    price: Decimal | None
+    filled_quantity: Decimal
+    average_price: Decimal | None
+    version: int
+    kind: str | None = None
+    order_type: str = "limit"
     conditional: bool = False
-    triggered_order_id: str | None = attrs.field(default=None, validator=values.optional_identifier)
+    triggered_order_id: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.filled_quantity > self.quantity:
+        _ok_id(self.symbol) or _bad_text(self, "symbol", self.symbol)
+        _ok_id(self.order_id) or _bad_text(self, "order_id", self.order_id)
+        cid = self.client_order_id
+        cid is None or _ok_id(cid) or _bad_text(self, "client_order_id", cid)
+        if self.side not in values.SIDES:
+            raise InvalidEvent(f"OrderReported.side: unknown side {self.side!r}")
+        if self.status not in REPORTED_STATUSES:
+            raise InvalidEvent(f"OrderReported.status: unknown status {self.status!r}")
+        q, p, f, a = self.quantity, self.price, self.filled_quantity, self.average_price
+        _ok_pos(q) or _bad_decimal(self, "quantity", q, "> 0")
+        p is None or _ok_pos(p) or _bad_decimal(self, "price", p, "> 0")
+        _ok_nonneg(f) or _bad_decimal(self, "filled_quantity", f, ">= 0")
+        a is None or _ok_nonneg(a) or _bad_decimal(self, "average_price", a, ">= 0")
+        v = self.version
+        (type(v) is int and v >= 0) or _bad_version(self, v)
+        if self.kind is not None and self.kind not in values.KINDS:
+            raise InvalidEvent(f"OrderReported.kind: unknown kind {self.kind!r}")
+        if self.order_type not in ORDER_TYPES:
+            raise InvalidEvent(f"OrderReported.order_type: unknown order type {self.order_type!r}")
+        t = self.triggered_order_id
+        t is None or _ok_id(t) or _bad_text(self, "triggered_order_id", t)
+        if f > q:
             raise InvalidEvent(
-                f"OrderReported {self.order_id}: filled_quantity {self.filled_quantity} "
-                f"above quantity {self.quantity}"
+                f"OrderReported {self.order_id}: filled_quantity {f} above quantity {q}"
             )
-        if self.order_type == "limit" and self.price is None and not self.conditional:
+        if self.order_type == "limit" and p is None and not self.conditional:
             raise InvalidEvent(f"OrderReported {self.order_id}: a limit order needs a price")
 
 
@@ -94,43 +153,100 @@ class FillReported:
     same trade id adds it. ``realized_pnl`` is the venue's own per-fill figure, if sent.
     """
 
-    symbol: str = attrs.field(validator=values.identifier)
-    order_id: str = attrs.field(validator=values.identifier)
-    client_order_id: str | None = attrs.field(validator=values.optional_identifier)
-    trade_id: str = attrs.field(validator=values.identifier)
-    side: str = attrs.field(validator=values.side)
-    quantity: Decimal = attrs.field(validator=values.positive)
-    price: Decimal = attrs.field(validator=values.positive)
-    fee: Decimal | None = attrs.field(validator=values.optional_decimal)
-    fee_asset: str | None = attrs.field(validator=values.optional_identifier)
-    version: int = attrs.field(validator=values.version)
-    kind: str | None = attrs.field(default=None, validator=values.optional_kind)
-    realized_pnl: Decimal | None = attrs.field(default=None, validator=values.optional_decimal)
+    symbol: str
+    order_id: str
+    client_order_id: str | None
+    trade_id: str
+    side: str
+    quantity: Decimal
+    price: Decimal
+    fee: Decimal | None
+    fee_asset: str | None
+    version: int
+    kind: str | None = None
+    realized_pnl: Decimal | None = None
     liquidation: bool = False
 
     def __attrs_post_init__(self) -> None:
-        if self.fee is not None and self.fee != 0 and self.fee_asset is None:
-            raise InvalidEvent(f"FillReported {self.trade_id}: fee {self.fee} without fee_asset")
+        # One fast boolean pass; the precise error is found only when it fails.
+        q, p, fee, fa, v, r = (
+            self.quantity, self.price, self.fee, self.fee_asset, self.version, self.realized_pnl
+        )
+        if (
+            type(self.symbol) is str and self.symbol
+            and type(self.order_id) is str and self.order_id
+            and type(self.trade_id) is str and self.trade_id
+            and (self.client_order_id is None or (type(self.client_order_id) is str and self.client_order_id))
+            and self.side in values.SIDES
+            and type(q) is Decimal and q.is_finite() and q > 0
+            and type(p) is Decimal and p.is_finite() and p > 0
+            and (fee is None or (type(fee) is Decimal and fee.is_finite()))
+            and (fa is None or (type(fa) is str and fa))
+            and type(v) is int and v >= 0
+            and (self.kind is None or self.kind in values.KINDS)
+            and (r is None or (type(r) is Decimal and r.is_finite()))
+        ):
+            if fee and fa is None:
+                raise InvalidEvent(f"FillReported {self.trade_id}: fee {fee} without fee_asset")
+            return
+        self._explain()
+
+    def _explain(self) -> None:
+        for name in ("symbol", "order_id", "trade_id"):
+            _ok_id(getattr(self, name)) or _bad_text(self, name, getattr(self, name))
+        for name in ("client_order_id", "fee_asset"):
+            value = getattr(self, name)
+            value is None or _ok_id(value) or _bad_text(self, name, value)
+        if self.side not in values.SIDES:
+            raise InvalidEvent(f"FillReported.side: unknown side {self.side!r}")
+        _ok_pos(self.quantity) or _bad_decimal(self, "quantity", self.quantity, "> 0")
+        _ok_pos(self.price) or _bad_decimal(self, "price", self.price, "> 0")
+        for name in ("fee", "realized_pnl"):
+            value = getattr(self, name)
+            value is None or _ok_dec(value) or _bad_decimal(self, name, value, "finite")
+        v = self.version
+        (type(v) is int and v >= 0) or _bad_version(self, v)
+        raise InvalidEvent(f"FillReported.kind: unknown kind {self.kind!r}")
 
 
 @attrs.frozen(slots=True)
 class BalanceReported:
     """The venue's absolute balance of one asset as of ``version`` (total and free).
 
+    ``free=None`` where the venue reports the total alone (OKX ``balance_and_position``):
+    the locked amount is taken to be unchanged, so free moves with the total.
     ``trade_ids``, where the venue lists them (OKX ``balance_and_position``), names fills
     this report includes exactly, whatever their versions.
     """
 
-    asset: str = attrs.field(validator=values.identifier)
-    total: Decimal = attrs.field(validator=values.decimal)
-    free: Decimal = attrs.field(validator=values.decimal)
-    version: int = attrs.field(validator=values.version)
-    trade_ids: frozenset[str] | None = attrs.field(default=None, validator=_ids)
+    asset: str
+    total: Decimal
+    free: Decimal | None
+    version: int
+    trade_ids: frozenset[str] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _ok_id(self.asset) or _bad_text(self, "asset", self.asset)
+        _ok_dec(self.total) or _bad_decimal(self, "total", self.total, "finite")
+        self.free is None or _ok_dec(self.free) or _bad_decimal(self, "free", self.free, "finite")
+        v = self.version
+        (type(v) is int and v >= 0) or _bad_version(self, v)
+        if self.trade_ids is not None:
+            _ids(self, _TRADE_IDS, self.trade_ids)
 
     @property
-    def locked(self) -> Decimal:
-        """Total minus free."""
-        return self.total - self.free
+    def locked(self) -> Decimal | None:
+        """Total minus free (None where free is not reported)."""
+        return None if self.free is None else self.total - self.free
+
+
+class _Named:
+    """Stands in for an attrs Attribute where only the name is read."""
+
+    name = "trade_ids"
+
+
+_TRADE_IDS: Final = _Named()
 
 
 @attrs.frozen(slots=True)

@@ -31,7 +31,7 @@ from typing import Any, Final
 from core import events as ev
 from core.errors import InvalidEvent
 from core.instrument import Instrument
-from core.ledger import IN_FLIGHT, AssetLedger, Change
+from core.ledger import FREE, IN_FLIGHT, OWNER, AssetLedger
 from core.machines import account as account_machine
 from core.machines import fill as fill_machine
 from core.machines import order as order_machine
@@ -74,6 +74,19 @@ _STATUS_EVENT: Final = {
     "triggered": "trigger",
 }
 _NO_LOCK_STATES: Final = frozenset({"rejected", "triggered"})
+# Where a fill's own message puts it: counted and waiting for reports, or already covered.
+
+def _fill_after(*events: str) -> str:
+    state = fill_machine.TABLE.initial
+    for e in events:
+        nxt = _FILL_NEXT[(state, e)]
+        assert nxt is not None, (state, e)
+        state = nxt
+    return state
+
+
+_FILL_REPORTED: Final = _fill_after("message")
+_FILL_SETTLED_ON_ARRIVAL: Final = _fill_after("cover", "message")
 
 
 class _Fill:
@@ -130,6 +143,7 @@ class _Order:
         "order_type",
         "pending",
         "price",
+        "retired",
         "qp_version",
         "quantity",
         "reported_avg",
@@ -162,8 +176,9 @@ class _Order:
         self.known_filled = ZERO
         self.known_notional = ZERO
         self.fees: dict[str, Decimal] = {}
-        self.fills: dict[str, _Fill] | None = {}
+        self.fills: dict[str, _Fill] = {}
         self.pending = 0
+        self.retired = False
 
     @property
     def filled(self) -> Decimal:
@@ -203,6 +218,11 @@ class Inventory:
             self._index[(inst.symbol, inst.kind)] = len(self._instruments)
             self._by_symbol.setdefault(inst.symbol, []).append(len(self._instruments))
             self._instruments.append(inst)
+        # (symbol, kind or None) -> instrument index, for the hot path's one dict lookup.
+        self._rc: dict[tuple[str, str | None], int] = {k: v for k, v in self._index.items()}
+        for sym, idx in self._by_symbol.items():
+            if len(idx) == 1:
+                self._rc[(sym, None)] = idx[0]
         self._ledgers: dict[str, AssetLedger] = {}
         self._positions: dict[int, PositionBook] = {
             i: PositionBook(inst.kind == "inverse", inst.contract_size)
@@ -244,9 +264,10 @@ class Inventory:
 
     def apply(self, event: ev.Event) -> None:
         """Apply one event; a malformed or contradictory one raises and changes nothing."""
-        handler = self._dispatch.get(type(event))
-        if handler is None:
-            raise InvalidEvent(f"Inventory.apply: not an invsync event: {event!r}")
+        try:
+            handler = self._dispatch[type(event)]
+        except KeyError:
+            raise InvalidEvent(f"Inventory.apply: not an invsync event: {event!r}") from None
         handler(event)
 
     def submit(
@@ -382,6 +403,9 @@ class Inventory:
     # --- lookups ----------------------------------------------------------------------
 
     def _resolve(self, symbol: str, kind: str | None, what: str) -> int:
+        ii = self._rc.get((symbol, kind))
+        if ii is not None:
+            return ii
         if kind is not None:
             ii = self._index.get((symbol, kind))
             if ii is None:
@@ -436,7 +460,8 @@ class Inventory:
     # --- machines ---------------------------------------------------------------------
 
     def _order_event(self, o: _Order, event: str, version: int | None = None) -> None:
-        filled = o.filled
+        k, r = o.known_filled, o.reported_filled
+        filled = k if k >= r else r
         q = o.quantity
         target = _ORDER_NEXT[(o.state, event, filled > 0, q is not None and filled >= q)]
         if target is None or target == o.state:
@@ -502,7 +527,7 @@ class Inventory:
         if led is not None:
             ch = led.remove(key)
             if ch is not None:
-                self._drop(ch.owner)
+                self._drop(ch[OWNER])
 
     def _accept(self, o: _Order, version: int) -> None:
         """The venue has the order: its reserve is a change at (at most) ``version``."""
@@ -518,7 +543,7 @@ class Inventory:
         led = self._ledger(asset)
         ch = led.pending.get(key)
         if ch is not None:
-            reserve = -ch.free
+            reserve = -ch[FREE]
             led.remove(key)
             o.pending -= 1
         elif had is not None and had != IN_FLIGHT:
@@ -536,14 +561,15 @@ class Inventory:
         if o.order_type == "market" or o.conditional:
             o.lock_unit = ZERO
         else:
-            o.lock_unit = ONE if o.side == "sell" else o.price
-        if o.lock_unit == 0 or o.quantity is None:
+            o.lock_unit = ONE if o.side == "sell" else (o.price or ZERO)
+        unit = o.lock_unit
+        if unit == 0 or o.quantity is None:
             return
         asset = o.lock_asset()
         if o.state not in _NO_LOCK_STATES:
-            self._add(asset, ("acc", o.n), version, ZERO, -(o.quantity * o.lock_unit), None, o, None)
+            self._add(asset, ("acc", o.n), version, ZERO, -(o.quantity * unit), None, o, None)
         for f in (o.fills or {}).values():
-            self._add(asset, ("u", f.key), f.version, ZERO, f.quantity * o.lock_unit, f.trade_id, o, f)
+            self._add(asset, ("u", f.key), f.version, ZERO, f.quantity * unit, f.trade_id, o, f)
 
     def _ended(self, o: _Order, version: int | None) -> None:
         """An order became terminal: release its remaining reserve once."""
@@ -565,9 +591,11 @@ class Inventory:
 
     def _retire(self, o: _Order) -> None:
         """A terminal order with nothing pending: drop its fills, keep it in bounded history."""
-        if o.fills is None or o.n in self._implied or o.pending:
+        if o.retired or o.n in self._implied or o.pending:
             return
-        o.fills = None
+        o.retired = True
+        # Keep only fills whose full message (with the fee) may still come: it must merge.
+        o.fills = {tid: f for tid, f in o.fills.items() if f.fee is None}
         self._retired.append(o)
         while len(self._retired) > self._history:
             old = self._retired.popleft()
@@ -583,10 +611,13 @@ class Inventory:
     # --- handlers: venue reports --------------------------------------------------------
 
     def _on_order_reported(self, r: ev.OrderReported) -> None:
-        ii = self._resolve(r.symbol, r.kind, f"OrderReported {r.order_id}")
-        o = self._match(ii, r.order_id, r.client_order_id)
-        if o is None and self._forgotten_event(ii, r.version):
-            return
+        ii = self._rc.get((r.symbol, r.kind))
+        if ii is None:
+            ii = self._resolve(r.symbol, r.kind, f"OrderReported {r.order_id}")
+        o = self._by_xid.get((ii, r.order_id))
+        if o is None:
+            o = self._match(ii, r.order_id, r.client_order_id)
+        v = r.version
         if o is not None:
             if o.side != r.side:
                 raise InvalidEvent(
@@ -597,9 +628,11 @@ class Inventory:
                     f"OrderReported {r.order_id}: quantity {r.quantity} below the known fills "
                     f"{o.known_filled}"
                 )
-            if o.fills is None:
+            if o.retired:
                 return  # retired: everything it can say is already counted
         else:
+            if self._forgotten_event(ii, v):
+                return
             o = self._new_order(ii, r.side)
             o.client_order_id = r.client_order_id
             if r.client_order_id is not None:
@@ -607,22 +640,29 @@ class Inventory:
         if o.order_id is None:
             o.order_id = r.order_id
             self._by_xid[(ii, r.order_id)] = o
-        if r.version > o.max_version:
-            o.max_version = r.version
+        if v > o.max_version:
+            o.max_version = v
         if r.filled_quantity > o.reported_filled:
             o.reported_filled = r.filled_quantity
             o.reported_avg = r.average_price
-        if r.version > o.qp_version:
-            self._quantity_price(o, r)
-        if r.status == "triggered" and r.triggered_order_id is not None:
+        if v > o.qp_version:
+            if o.qp_version >= 0 and r.quantity == o.quantity and r.price == o.price and (
+                r.conditional == o.conditional
+            ):
+                o.qp_version = v
+            else:
+                self._quantity_price(o, r)
+        status = r.status
+        if status == "triggered" and r.triggered_order_id is not None:
             o.triggered_order_id = r.triggered_order_id
-        if r.status != "rejected":
-            self._lock_known(o, r.version)
-            self._accept(o, r.version)
-        self._order_event(o, _STATUS_EVENT[r.status], r.version)
-        if o.state not in _TERMINAL and o.reported_filled > o.known_filled:
-            pass  # implied fills widen exposure through unseen()
-        elif o.state in _TERMINAL and o.reported_filled > o.known_filled and o.fills is not None:
+        if status != "rejected":
+            if o.lock_unit is None:
+                self._lock_known(o, v)
+            av = o.accept_version
+            if av is None or v < av:
+                self._accept(o, v)
+        self._order_event(o, _STATUS_EVENT[status], v)
+        if o.reported_filled > o.known_filled and o.state in _TERMINAL and not o.retired:
             self._implied[o.n] = o
 
     def _quantity_price(self, o: _Order, r: ev.OrderReported) -> None:
@@ -657,17 +697,21 @@ class Inventory:
         return o
 
     def _on_fill(self, f: ev.FillReported) -> None:
-        ii = self._resolve(f.symbol, f.kind, f"FillReported {f.trade_id}")
-        o = self._match(ii, f.order_id, f.client_order_id)
-        if o is None and self._forgotten_event(ii, f.version):
-            return
+        ii = self._rc.get((f.symbol, f.kind))
+        if ii is None:
+            ii = self._resolve(f.symbol, f.kind, f"FillReported {f.trade_id}")
+        o = self._by_xid.get((ii, f.order_id))
+        if o is None:
+            o = self._match(ii, f.order_id, f.client_order_id)
+            if o is None and self._forgotten_event(ii, f.version):
+                return
         if o is not None:
-            if o.fills is None:
-                return  # retired: every fill of it is counted and settled
             known = o.fills.get(f.trade_id)
             if known is not None:
                 self._merge(o, known, f)
                 return
+            if o.retired:
+                return  # retired: every fill of it is counted and settled
             if o.side != f.side:
                 raise InvalidEvent(
                     f"FillReported {f.trade_id}: side {f.side} contradicts order "
@@ -694,7 +738,6 @@ class Inventory:
         if o.order_id is None:
             o.order_id = f.order_id
             self._by_xid[(ii, f.order_id)] = o
-        assert o.fills is not None
         fill = _Fill(o, f, (ii, f.trade_id))
         o.fills[f.trade_id] = fill
         o.known_filled += f.quantity
@@ -704,18 +747,19 @@ class Inventory:
         if f.fee:
             assert f.fee_asset is not None
             o.fees[f.fee_asset] = o.fees.get(f.fee_asset, ZERO) + f.fee
-        self._accept_by_fill(o, f.version)
+        av = o.accept_version
+        if (av is None or f.version < av) and o.state not in _NO_LOCK_STATES:
+            self._accept(o, f.version)
         if o.inst.kind == "spot":
             self._spot_fill(o, fill)
         else:
             self._derivative_fill(o, fill)
         if fill.outstanding:
-            self._fill_event(fill, "message")
+            fill.state = _FILL_REPORTED
             self._unsettled += 1
             self._account_event("unsettled_fill")
         else:
-            self._fill_event(fill, "cover")
-            self._fill_event(fill, "message")
+            fill.state = _FILL_SETTLED_ON_ARRIVAL
         if o.n in self._implied and o.known_filled >= o.reported_filled:
             del self._implied[o.n]
         if o.state in _TERMINAL:
@@ -724,37 +768,40 @@ class Inventory:
         else:
             self._order_event(o, "fill", f.version)
 
-    def _accept_by_fill(self, o: _Order, version: int) -> None:
-        """A fill proves the venue accepted the order no later than the fill."""
-        if o.state not in _NO_LOCK_STATES:
-            self._accept(o, version)
-
     def _spot_fill(self, o: _Order, fill: _Fill) -> None:
+        """A spot fill moves base and quote (and the fee asset); its reserve share unlocks."""
         inst = o.inst
-        q, p = fill.quantity, fill.price
-        buy = o.side == "buy"
-        deltas: dict[str, list[Decimal]] = {}
-        base_d = q if buy else -q
-        quote_d = -(q * p) if buy else q * p
-        deltas[inst.base] = [base_d, base_d]
-        deltas[inst.quote] = [quote_d, quote_d]
-        if o.lock_unit:
-            deltas[o.lock_asset()][1] += q * o.lock_unit
-        if fill.fee:
-            assert fill.fee_asset is not None
-            d = deltas.setdefault(fill.fee_asset, [ZERO, ZERO])
-            d[0] -= fill.fee
-            d[1] -= fill.fee
+        q = fill.quantity
+        notional = q * fill.price
+        base, quote = inst.base, inst.quote
+        if o.side == "buy":
+            bt, qt = q, -notional
+            bf, qf = bt, qt + q * o.lock_unit if o.lock_unit else qt
+        else:
+            bt, qt = -q, notional
+            bf, qf = bt + q if o.lock_unit else bt, qt
+        fee = fill.fee
         key, v, tid = fill.key, fill.version, fill.trade_id
-        for asset, (dt, df) in deltas.items():
-            self._add(asset, ("t", key, asset), v, dt, df, tid, o, fill)
+        if fee:
+            fa = fill.fee_asset
+            if fa == base:
+                bt -= fee
+                bf -= fee
+            elif fa == quote:
+                qt -= fee
+                qf -= fee
+            else:
+                assert fa is not None
+                self._add(fa, ("t", key, fa), v, -fee, -fee, tid, o, fill)
+        self._add(base, ("t", key, base), v, bt, bf, tid, o, fill)
+        self._add(quote, ("t", key, quote), v, qt, qf, tid, o, fill)
 
     def _derivative_fill(self, o: _Order, fill: _Fill) -> None:
         inst = o.inst
         book = self._positions[o.ii]
         dq = fill.quantity if o.side == "buy" else -fill.quantity
         v, tid = fill.version, fill.trade_id
-        if book.add(fill.key, v, dq, fill.price, tid):
+        if book.add(fill.key, v, dq, fill.price, tid, fill):
             o.pending += 1
             fill.outstanding += 1
         if fill.fee:
@@ -788,8 +835,8 @@ class Inventory:
         led = self._ledgers.get(settle)
         _, _, pnls = book.replay()
         for pf in book.pending.values():
-            owner = self._fill_of(ii, pf.trade_id)
-            if owner is None or owner.venue_pnl is not None:
+            owner = pf.owner
+            if type(owner) is not _Fill or owner.venue_pnl is not None:
                 continue
             new = pnls[pf.key]
             if new == owner.computed_pnl:
@@ -801,21 +848,6 @@ class Inventory:
             else:
                 self._add(settle, key, pf.version, new, new, pf.trade_id, owner.order, owner)
 
-    def _fill_of(self, ii: int, trade_id: str) -> _Fill | None:
-        for o in self._live.values():
-            if o.ii == ii and o.fills and trade_id in o.fills:
-                return o.fills[trade_id]
-        for o in self._implied.values():
-            if o.ii == ii and o.fills and trade_id in o.fills:
-                return o.fills[trade_id]
-        for o in reversed(self._retired):
-            if o.ii == ii and o.fills and trade_id in o.fills:
-                return o.fills[trade_id]
-        for o in self._by_xid.values():
-            if o.ii == ii and o.fills and trade_id in o.fills:
-                return o.fills[trade_id]
-        return None
-
     def _merge(self, o: _Order, known: _Fill, f: ev.FillReported) -> None:
         """A second message for a known trade: add what was missing, never count again."""
         if known.quantity != f.quantity or known.price != f.price:
@@ -824,6 +856,8 @@ class Inventory:
                 f"same trade seen as {known.quantity}@{known.price}"
             )
         if known.fee is None and f.fee is not None:
+            if o.retired:
+                del o.fills[known.trade_id]  # its last missing part: nothing more to merge
             known.fee = f.fee
             known.fee_asset = f.fee_asset
             if f.fee:
@@ -857,10 +891,14 @@ class Inventory:
                     self._account_event("unsettled_fill")
 
     def _on_balance(self, b: ev.BalanceReported) -> None:
-        dropped = self._ledger(b.asset).report(b.total, b.free, b.version, b.trade_ids)
+        led = self._ledgers.get(b.asset)
+        if led is None:
+            led = self._ledger(b.asset)
+        dropped = led.report(b.total, b.free, b.version, b.trade_ids)
         if dropped:
+            drop = self._drop
             for ch in dropped:
-                self._drop(ch.owner)
+                drop(ch[OWNER])
 
     def _on_position(self, p: ev.PositionReported) -> None:
         ii = self._resolve_derivative(p.symbol, p.kind)
@@ -870,9 +908,8 @@ class Inventory:
                 self._drop_position_fill(ii, pf)
 
     def _drop_position_fill(self, ii: int, pf: PendingFill) -> None:
-        owner = self._fill_of(ii, pf.trade_id)
-        if owner is not None:
-            self._drop(owner)
+        if pf.owner is not None:
+            self._drop(pf.owner)
 
     def _resolve_derivative(self, symbol: str, kind: str | None) -> int:
         if kind is not None:

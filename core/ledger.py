@@ -18,20 +18,17 @@ from core.values import ZERO
 #: reserve): no report can cover it, so free stays conservative until the venue speaks.
 IN_FLIGHT: Final = 1 << 62
 
+#: One pending change: (version, total delta, free delta, trade id or None, owner).
+#: A plain tuple, not a class: the hot path creates one per fill and asset.
+Change = tuple[int, Decimal, Decimal, "str | None", object]
+VERSION: Final = 0
+TOTAL: Final = 1
+FREE: Final = 2
+TRADE_ID: Final = 3
+OWNER: Final = 4
 
-class Change:
-    """One pending versioned delta of an asset, owned by an order (and maybe one of its fills)."""
-
-    __slots__ = ("free", "owner", "total", "trade_id", "version")
-
-    def __init__(
-        self, version: int, total: Decimal, free: Decimal, trade_id: str | None, owner: object
-    ) -> None:
-        self.version = version
-        self.total = total
-        self.free = free
-        self.trade_id = trade_id
-        self.owner = owner
+_NO_IDS: Final[frozenset[str]] = frozenset()
+_NOTHING: Final[list[Change]] = []  # shared, never mutated: "nothing covered"
 
 
 class AssetLedger:
@@ -44,7 +41,7 @@ class AssetLedger:
         self.total = ZERO
         self.free = ZERO
         self.version = -1
-        self.trade_ids: frozenset[str] = frozenset()
+        self.trade_ids: frozenset[str] = _NO_IDS
         self.pending: dict[object, Change] = {}
         self.sum_total = ZERO
         self.sum_free = ZERO
@@ -63,9 +60,13 @@ class AssetLedger:
         owner: object,
     ) -> bool:
         """Record a change unless covered or already pending; True if it is now pending."""
-        if key in self.pending or self.covers(version, trade_id):
+        if (
+            version <= self.version
+            or key in self.pending
+            or (trade_id is not None and trade_id in self.trade_ids)
+        ):
             return False
-        self.pending[key] = Change(version, total, free, trade_id, owner)
+        self.pending[key] = (version, total, free, trade_id, owner)
         self.sum_total += total
         self.sum_free += free
         return True
@@ -74,36 +75,51 @@ class AssetLedger:
         """Forget a pending change (e.g. the reserve of an order the venue rejected)."""
         ch = self.pending.pop(key, None)
         if ch is not None:
-            self.sum_total -= ch.total
-            self.sum_free -= ch.free
+            self.sum_total -= ch[TOTAL]
+            self.sum_free -= ch[FREE]
         return ch
 
     def amend(self, key: object, total: Decimal, free: Decimal) -> None:
         """Replace the amounts of a pending change (a venue figure replacing a computed one)."""
         ch = self.pending[key]
-        self.sum_total += total - ch.total
-        self.sum_free += free - ch.free
-        ch.total = total
-        ch.free = free
+        self.sum_total += total - ch[TOTAL]
+        self.sum_free += free - ch[FREE]
+        self.pending[key] = (ch[VERSION], total, free, ch[TRADE_ID], ch[OWNER])
+
+    def expected(self) -> tuple[Decimal, Decimal]:
+        """(total, free): the report moved by every pending change."""
+        return self.total + self.sum_total, self.free + self.sum_free
 
     def report(
-        self, total: Decimal, free: Decimal, version: int, trade_ids: frozenset[str] | None
+        self, total: Decimal, free: Decimal | None, version: int, trade_ids: frozenset[str] | None
     ) -> list[Change] | None:
-        """Apply a report; None if older than the current one, else the changes it covered."""
+        """Apply a report; None if older than the current one, else the changes it covered.
+
+        ``free=None`` keeps the reported locked amount: free moves with the total.
+        """
         if version < self.version:
             return None
+        if free is None:
+            free = total - (self.total - self.free)
         self.total = total
         self.free = free
         self.version = version
-        self.trade_ids = trade_ids if trade_ids is not None else frozenset()
+        ids = self.trade_ids = trade_ids if trade_ids is not None else _NO_IDS
+        pending = self.pending
+        if not pending:
+            return _NOTHING
+        keep: dict[object, Change] = {}
         dropped: list[Change] = []
-        if self.pending:
-            ids = self.trade_ids
-            for key, ch in list(self.pending.items()):
-                if ch.version <= version or (ch.trade_id is not None and ch.trade_id in ids):
-                    del self.pending[key]
-                    dropped.append(ch)
-            if dropped:
-                self.sum_total = sum((c.total for c in self.pending.values()), ZERO)
-                self.sum_free = sum((c.free for c in self.pending.values()), ZERO)
+        for key, ch in pending.items():
+            if ch[0] <= version or (ids and ch[3] in ids):
+                dropped.append(ch)
+            else:
+                keep[key] = ch
+        if dropped:
+            self.pending = keep
+            if keep:
+                self.sum_total = sum((c[TOTAL] for c in keep.values()), ZERO)
+                self.sum_free = sum((c[FREE] for c in keep.values()), ZERO)
+            else:
+                self.sum_total = self.sum_free = ZERO
         return dropped

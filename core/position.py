@@ -47,9 +47,12 @@ def step(
 class PendingFill:
     """A fill a position report does not cover yet."""
 
-    __slots__ = ("dq", "key", "price", "trade_id", "version")
+    __slots__ = ("dq", "key", "owner", "price", "trade_id", "version")
 
-    def __init__(self, key: object, version: int, dq: Decimal, price: Decimal, trade_id: str) -> None:
+    def __init__(
+        self, key: object, version: int, dq: Decimal, price: Decimal, trade_id: str, owner: object
+    ) -> None:
+        self.owner = owner
         self.key = key
         self.version = version
         self.dq = dq
@@ -87,11 +90,19 @@ class PositionBook:
             q, e, pnl[f.key] = step(q, e, f.dq, f.price, self.inverse, self.cs)
         return q, e, pnl
 
-    def add(self, key: object, version: int, dq: Decimal, price: Decimal, trade_id: str) -> bool:
+    def add(
+        self,
+        key: object,
+        version: int,
+        dq: Decimal,
+        price: Decimal,
+        trade_id: str,
+        owner: object = None,
+    ) -> bool:
         """Record a fill unless covered or already pending; True if it is now pending."""
         if key in self.pending or self.covers(version, trade_id):
             return False
-        self.pending[key] = PendingFill(key, version, dq, price, trade_id)
+        self.pending[key] = PendingFill(key, version, dq, price, trade_id, owner)
         return True
 
     def report(

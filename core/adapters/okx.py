@@ -39,14 +39,16 @@ ORDER_STATES: Final[Mapping[str, str]] = {
 }
 
 #: ``orders-algo`` / ``algo-advance`` states. ``partially_effective`` keeps the algo live
-#: (an iceberg/TWAP still places children); ``partially_failed`` has ended.
+#: (an iceberg/TWAP still places children); ``partially_failed`` has ended. ``order_failed``
+#: (triggered, but the order could not be placed) ends an accepted order without a trade:
+#: "expired", since "rejected" is only for orders the venue never accepted.
 ALGO_STATES: Final[Mapping[str, str]] = {
     "live": "new",
     "pause": "new",
     "partially_effective": "new",
     "effective": "triggered",
     "partially_failed": "triggered",
-    "order_failed": "rejected",
+    "order_failed": "expired",
     "canceled": "canceled",
 }
 
@@ -77,7 +79,7 @@ _ZERO: Final = Decimal(0)
 
 
 def _kind(row: Mapping[str, Any], where: str) -> str | None:
-    """The kind: spot for SPOT/MARGIN, None for derivatives (linear/inverse is not in the payload)."""
+    """Spot for SPOT/MARGIN; None for derivatives (linear/inverse is not in the payload)."""
     return "spot" if f.text(row, "instType", where) in SPOT_TYPES else None
 
 
@@ -138,12 +140,14 @@ def _order(row: Mapping[str, Any], where: str) -> OrderReported:
     filled = f.decimal(row, "accFillSz", where)
     ord_type = f.text(row, "ordType", where)
     price = None if ord_type in MARKET_TYPES else _positive_or_none(row, "px", where)
+    # Venue-made orders share no client id with the bot's (liquidation, ADL).
+    liquidation = f.opt_text(row, "category", where) in LIQUIDATION_CATEGORIES
     return f.build(
         OrderReported,
         where,
         symbol=f.text(row, "instId", where),
         order_id=f.ident(row, "ordId", where),
-        client_order_id=f.opt_text(row, "clOrdId", where),
+        client_order_id=None if liquidation else f.opt_text(row, "clOrdId", where),
         side=f.choice(row, "side", where, {"buy": "buy", "sell": "sell"}),
         status=status,
         quantity=_order_quantity(row, where, status, filled),
@@ -212,13 +216,16 @@ def _orders_push(rows: list[Mapping[str, Any]], where: str) -> list[Event]:
         if tid is None:
             continue  # no per-trade id: the order's accFillSz implies the fill instead
         out.append(
-            _fill(row, w, tid, size, price_key="fillPx", fee_key="fillFee", fee_ccy_key="fillFeeCcy")
+            _fill(
+                row, w, tid, size, price_key="fillPx", fee_key="fillFee", fee_ccy_key="fillFeeCcy"
+            )
         )
     return out
 
 
-def _algo_push(rows: list[Mapping[str, Any]], where: str, time_key: str) -> list[Event]:
+def _algo_push(rows: list[Mapping[str, Any]], channel: str, time_key: str) -> list[Event]:
     out: list[Event] = []
+    where = f"{channel}.data"
     for i, row in enumerate(rows):
         w = f"{where}[{i}]"
         _check_net(row, w)
@@ -226,7 +233,7 @@ def _algo_push(rows: list[Mapping[str, Any]], where: str, time_key: str) -> list
         size = f.opt_decimal(row, "sz", w)
         if size is None or size <= 0:
             # A close-position TP/SL (closeFraction) has no size of its own.
-            out.append(MessageIgnored(venue=VENUE, kind=f"{where.split('.')[0]}:no-size"))
+            out.append(MessageIgnored(venue=VENUE, kind=f"{channel}:no-size"))
             continue
         triggered = f.opt_text(row, "ordId", w)
         if triggered is None:
@@ -334,14 +341,14 @@ def _balance_and_position(rows: list[Mapping[str, Any]], where: str) -> list[Eve
         for j, b in enumerate(bal):
             bw = f"{w}.balData[{j}]"
             total = f.decimal(b, "cashBal", bw)
-            # No available amount in this channel: free = total (see spec: P6 caveat).
+            # No available amount in this channel: free=None keeps the locked amount.
             out.append(
                 f.build(
                     BalanceReported,
                     bw,
                     asset=f.text(b, "ccy", bw),
                     total=total,
-                    free=total,
+                    free=None,
                     version=f.integer(b, "uTime", bw),
                     trade_ids=every or None,
                 )
@@ -361,16 +368,21 @@ def _balance_and_position(rows: list[Mapping[str, Any]], where: str) -> list[Eve
 def _event(msg: Mapping[str, Any]) -> list[Event]:
     event = f.text(msg, "event", "message")
     code = msg.get("code")
-    reason = f"{code}: {msg.get('msg', '')}" if code is not None else event
-    if event == "error" or event == "channel-conn-count-error":
+    if code is not None:
+        reason = f"{event} {code}: {msg.get('msg', '')}"
+    else:
+        reason = f"{event} channel={msg.get('channel')} connCount={msg.get('connCount')}"
+    if event in ("error", "channel-conn-count-error"):
         # A failed login/subscription, or a subscription terminated over the limit.
-        return [StreamDisconnected(stream=_STREAM, reason=f"{event} {reason}"[:500])]
+        return [StreamDisconnected(stream=_STREAM, reason=reason[:500])]
     if event == "login" and code not in (None, "0", 0):
-        return [StreamDisconnected(stream=_STREAM, reason=f"login {reason}"[:500])]
+        return [StreamDisconnected(stream=_STREAM, reason=reason[:500])]
     if event in _ACK_EVENTS:
         return []
     if event == "notice":
-        return [] if code == NOTICE_UPGRADE else [MessageIgnored(venue=VENUE, kind=f"notice:{code}")]
+        if code == NOTICE_UPGRADE:
+            return []
+        return [MessageIgnored(venue=VENUE, kind=f"notice:{code}")]
     return [MessageIgnored(venue=VENUE, kind=f"event:{event}")]
 
 
@@ -396,9 +408,9 @@ def parse(message: Any) -> list[Event]:
             _rows(msg, "data", "balance_and_position"), "balance_and_position.data"
         )
     if channel == "orders-algo":
-        return _algo_push(_rows(msg, "data", "orders-algo"), "orders-algo.data", "uTime")
+        return _algo_push(_rows(msg, "data", "orders-algo"), "orders-algo", "uTime")
     if channel == "algo-advance":
-        return _algo_push(_rows(msg, "data", "algo-advance"), "algo-advance.data", "pTime")
+        return _algo_push(_rows(msg, "data", "algo-advance"), "algo-advance", "pTime")
     return [MessageIgnored(venue=VENUE, kind=channel)]
 
 
