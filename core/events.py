@@ -170,19 +170,35 @@ class FillReported:
     def __attrs_post_init__(self) -> None:
         # One fast boolean pass; the precise error is found only when it fails.
         q, p, fee, fa, v, r = (
-            self.quantity, self.price, self.fee, self.fee_asset, self.version, self.realized_pnl
+            self.quantity,
+            self.price,
+            self.fee,
+            self.fee_asset,
+            self.version,
+            self.realized_pnl,
         )
         if (
-            type(self.symbol) is str and self.symbol
-            and type(self.order_id) is str and self.order_id
-            and type(self.trade_id) is str and self.trade_id
-            and (self.client_order_id is None or (type(self.client_order_id) is str and self.client_order_id))
+            type(self.symbol) is str
+            and self.symbol
+            and type(self.order_id) is str
+            and self.order_id
+            and type(self.trade_id) is str
+            and self.trade_id
+            and (
+                self.client_order_id is None
+                or (type(self.client_order_id) is str and self.client_order_id)
+            )
             and self.side in values.SIDES
-            and type(q) is Decimal and q.is_finite() and q > 0
-            and type(p) is Decimal and p.is_finite() and p > 0
+            and type(q) is Decimal
+            and q.is_finite()
+            and q > 0
+            and type(p) is Decimal
+            and p.is_finite()
+            and p > 0
             and (fee is None or (type(fee) is Decimal and fee.is_finite()))
             and (fa is None or (type(fa) is str and fa))
-            and type(v) is int and v >= 0
+            and type(v) is int
+            and v >= 0
             and (self.kind is None or self.kind in values.KINDS)
             and (r is None or (type(r) is Decimal and r.is_finite()))
         ):
@@ -326,7 +342,9 @@ class OrderSubmitted:
 
     def __attrs_post_init__(self) -> None:
         if self.order_type == "limit" and self.price is None:
-            raise InvalidEvent(f"OrderSubmitted {self.client_order_id}: a limit order needs a price")
+            raise InvalidEvent(
+                f"OrderSubmitted {self.client_order_id}: a limit order needs a price"
+            )
 
 
 @attrs.frozen(slots=True)

@@ -32,14 +32,15 @@ class Instrument:
     def __attrs_post_init__(self) -> None:
         if self.kind == "spot" and self.contract_size != 1:
             raise InvalidEvent(
-                f"Instrument {self.symbol}: contract_size {self.contract_size} is only for derivatives"
+                f"Instrument {self.symbol}: contract_size {self.contract_size} "
+                "is only for derivatives"
             )
         if self.base == self.quote:
             raise InvalidEvent(f"Instrument {self.symbol}: base and quote are both {self.base}")
 
     @property
     def settle(self) -> str:
-        """The asset a derivative's PnL, fees and funding settle in (linear: quote, inverse: base)."""
+        """Where a derivative's PnL, fees and funding settle (linear: quote, inverse: base)."""
         return self.base if self.kind == "inverse" else self.quote
 
     @property

@@ -44,9 +44,7 @@ _INF: Final = Decimal("Infinity")
 
 # Hot-path tables derived from the machine classes (never typed by hand).
 _ORDER_NEXT: Final = {
-    (s, e, hf, c): order_machine.TABLE.next(
-        s, e, {"has_fills": hf, "complete": c}.__getitem__
-    )
+    (s, e, hf, c): order_machine.TABLE.next(s, e, {"has_fills": hf, "complete": c}.__getitem__)
     for s in order_machine.TABLE.states
     for e in order_machine.TABLE.events
     for hf in (False, True)
@@ -75,6 +73,7 @@ _STATUS_EVENT: Final = {
 }
 _NO_LOCK_STATES: Final = frozenset({"rejected", "triggered"})
 # Where a fill's own message puts it: counted and waiting for reports, or already covered.
+
 
 def _fill_after(*events: str) -> str:
     state = fill_machine.TABLE.initial
@@ -143,11 +142,11 @@ class _Order:
         "order_type",
         "pending",
         "price",
-        "retired",
         "qp_version",
         "quantity",
         "reported_avg",
         "reported_filled",
+        "retired",
         "side",
         "state",
         "triggered_order_id",
@@ -389,7 +388,8 @@ class Inventory:
     def stats(self) -> dict[str, int]:
         """Sizes of what the Inventory retains (for memory checks and dashboards)."""
         return {
-            "orders": len(self._by_xid) + sum(1 for o in self._by_cid.values() if o.order_id is None),
+            "orders": len(self._by_xid)
+            + sum(1 for o in self._by_cid.values() if o.order_id is None),
             "live_orders": len(self._live),
             "retired_orders": len(self._retired),
             "fills": sum(len(o.fills) for o in self._live.values() if o.fills)
@@ -428,8 +428,9 @@ class Inventory:
 
     def _find(self, order_id: str | None, client_order_id: str | None) -> _Order | None:
         if order_id is not None:
-            for (ii, xid), o in self._by_xid.items():
-                if xid == order_id:
+            for ii in range(len(self._instruments)):
+                o = self._by_xid.get((ii, order_id))
+                if o is not None:
                     return o
         if client_order_id is not None:
             return self._by_cid.get(client_order_id)
@@ -558,10 +559,13 @@ class Inventory:
         """The order's price and type are now known: reserve it and unlock its known fills."""
         if o.lock_unit is not None or o.inst.kind != "spot":
             return
-        if o.order_type == "market" or o.conditional:
-            o.lock_unit = ZERO
+        if o.conditional:
+            o.lock_unit = ZERO  # reserves nothing until the venue reports it live
+        elif o.side == "sell":
+            o.lock_unit = ONE  # a sell locks its base quantity, market sells included
         else:
-            o.lock_unit = ONE if o.side == "sell" else (o.price or ZERO)
+            # A market buy's spend is unknown until it fills: venues lock nothing for it.
+            o.lock_unit = ZERO if o.order_type == "market" else (o.price or ZERO)
         unit = o.lock_unit
         if unit == 0 or o.quantity is None:
             return
@@ -582,7 +586,11 @@ class Inventory:
                 self._remove(asset, ("acc", o.n))
             elif o.quantity is not None:
                 rest = o.quantity - o.filled
-                v = version if version is not None else (o.max_version if o.max_version >= 0 else IN_FLIGHT)
+                v = (
+                    version
+                    if version is not None
+                    else (o.max_version if o.max_version >= 0 else IN_FLIGHT)
+                )
                 if rest > 0:
                     o.end_version = v
                     self._add(asset, ("end", o.n), v, ZERO, rest * o.lock_unit, None, o, None)
@@ -621,7 +629,8 @@ class Inventory:
         if o is not None:
             if o.side != r.side:
                 raise InvalidEvent(
-                    f"OrderReported {r.order_id}: side {r.side} contradicts the order's side {o.side}"
+                    f"OrderReported {r.order_id}: side {r.side} contradicts the order's "
+                    f"side {o.side}"
                 )
             if r.quantity < o.known_filled:
                 raise InvalidEvent(
@@ -640,14 +649,18 @@ class Inventory:
         if o.order_id is None:
             o.order_id = r.order_id
             self._by_xid[(ii, r.order_id)] = o
-        if v > o.max_version:
-            o.max_version = v
+        elif o.client_order_id is None and r.client_order_id is not None:
+            self._link(o, r.client_order_id)
+        o.max_version = max(o.max_version, v)
         if r.filled_quantity > o.reported_filled:
             o.reported_filled = r.filled_quantity
             o.reported_avg = r.average_price
         if v > o.qp_version:
-            if o.qp_version >= 0 and r.quantity == o.quantity and r.price == o.price and (
-                r.conditional == o.conditional
+            if (
+                o.qp_version >= 0
+                and r.quantity == o.quantity
+                and r.price == o.price
+                and (r.conditional == o.conditional)
             ):
                 o.qp_version = v
             else:
@@ -670,6 +683,13 @@ class Inventory:
         first = o.qp_version < 0
         old_q, old_p = o.quantity, o.price
         o.qp_version = r.version
+        if o.conditional and not r.conditional and o.lock_unit == 0 and o.inst.kind == "spot":
+            # Triggered under the same id (Bybit): it reserves from this report on.
+            o.lock_unit = None
+            o.order_type = r.order_type
+            o.quantity, o.price = r.quantity, r.price
+            o.conditional = False
+            return
         o.conditional = r.conditional
         if first and o.quantity is None:
             o.quantity, o.price, o.order_type = r.quantity, r.price, r.order_type
@@ -688,7 +708,33 @@ class Inventory:
         delta = (r.quantity - done) * new_unit - (old_q - done) * o.lock_unit
         o.lock_unit = new_unit
         if delta and o.state not in _TERMINAL:
-            self._add(o.lock_asset(), ("amd", o.n, r.version), r.version, ZERO, -delta, None, o, None)
+            self._add(
+                o.lock_asset(), ("amd", o.n, r.version), r.version, ZERO, -delta, None, o, None
+            )
+
+    def _link(self, o: _Order, cid: str) -> None:
+        """A venue order first seen without its client id now names one.
+
+        If the bot's own in-flight intent carries that id, it is this very order: the
+        intent's in-flight reserve gives way to the venue order's versioned one.
+        """
+        o.client_order_id = cid
+        local = self._by_cid.get(cid)
+        self._by_cid[cid] = o
+        if local is None or local is o or local.order_id is not None or local.ii != o.ii:
+            return
+        if local.inst.kind == "spot":
+            self._remove(local.lock_asset(), ("acc", local.n))
+        self._live.pop(local.n, None)
+        was_canceling = local.state == "pending_cancel"
+        local.state = "rejected"  # the intent object is gone; the venue order carries on
+        if o.quantity is None:
+            o.quantity, o.price = local.quantity, local.price
+            o.order_type, o.conditional = local.order_type, local.conditional
+        if o.lock_unit is None and o.inst.kind == "spot":
+            self._lock_known(o, o.accept_version if o.accept_version is not None else IN_FLIGHT)
+        if was_canceling:
+            self._order_event(o, "cancel_requested")
 
     def _new_order(self, ii: int, side: str) -> _Order:
         o = _Order(self._next_n, ii, self._instruments[ii], side)
@@ -723,8 +769,10 @@ class Inventory:
                     f"quantity to {o.known_filled + f.quantity}, above the order quantity "
                     f"{o.quantity} (trade id {f.trade_id})"
                 )
-            if o.state in _TERMINAL and o.quantity is not None and (
-                o.known_filled + f.quantity > o.reported_filled and o.state != "filled"
+            if (
+                o.state in _TERMINAL
+                and o.quantity is not None
+                and (o.known_filled + f.quantity > o.reported_filled and o.state != "filled")
             ):
                 raise InvalidEvent(
                     f"order {o.client_order_id or o.order_id}: fill {f.quantity} (trade id "
@@ -742,8 +790,7 @@ class Inventory:
         o.fills[f.trade_id] = fill
         o.known_filled += f.quantity
         o.known_notional += f.quantity * f.price
-        if f.version > o.max_version:
-            o.max_version = f.version
+        o.max_version = max(o.max_version, f.version)
         if f.fee:
             assert f.fee_asset is not None
             o.fees[f.fee_asset] = o.fees.get(f.fee_asset, ZERO) + f.fee
@@ -806,7 +853,16 @@ class Inventory:
             fill.outstanding += 1
         if fill.fee:
             assert fill.fee_asset is not None
-            self._add(fill.fee_asset, ("t", fill.key, fill.fee_asset), v, -fill.fee, -fill.fee, tid, o, fill)
+            self._add(
+                fill.fee_asset,
+                ("t", fill.key, fill.fee_asset),
+                v,
+                -fill.fee,
+                -fill.fee,
+                tid,
+                o,
+                fill,
+            )
         pnl = fill.venue_pnl
         if pnl is None:
             pnl = self._computed_pnl(book, fill, dq)
@@ -864,15 +920,21 @@ class Inventory:
                 assert f.fee_asset is not None
                 o.fees[f.fee_asset] = o.fees.get(f.fee_asset, ZERO) + f.fee
                 self._add(
-                    f.fee_asset, ("f", known.key), known.version, -f.fee, -f.fee, known.trade_id, o, known
+                    f.fee_asset,
+                    ("f", known.key),
+                    known.version,
+                    -f.fee,
+                    -f.fee,
+                    known.trade_id,
+                    o,
+                    known,
                 )
                 if known.outstanding and known.state == "settled":
                     known.state = "reported"
                     self._unsettled += 1
                     self._account_event("unsettled_fill")
         if o.client_order_id is None and f.client_order_id is not None:
-            o.client_order_id = f.client_order_id
-            self._by_cid.setdefault(f.client_order_id, o)
+            self._link(o, f.client_order_id)
         if f.realized_pnl is not None and known.venue_pnl is None and o.inst.is_derivative:
             known.venue_pnl = f.realized_pnl
             settle = o.inst.settle
@@ -883,7 +945,14 @@ class Inventory:
             elif known.computed_pnl is None or known.computed_pnl == 0:
                 was = known.state
                 self._add(
-                    settle, key, known.version, f.realized_pnl, f.realized_pnl, known.trade_id, o, known
+                    settle,
+                    key,
+                    known.version,
+                    f.realized_pnl,
+                    f.realized_pnl,
+                    known.trade_id,
+                    o,
+                    known,
                 )
                 if known.outstanding and was == "settled":
                     known.state = "reported"
@@ -923,8 +992,10 @@ class Inventory:
         raise InvalidEvent(f"PositionReported: {symbol!r} is not a derivative of this account")
 
     def _on_cash(self, c: ev.CashChanged) -> None:
-        key: object = ("c", c.change_id) if c.change_id is not None else (
-            "c", c.asset, c.total_delta, c.free_delta, c.version
+        key: object = (
+            ("c", c.change_id)
+            if c.change_id is not None
+            else ("c", c.asset, c.total_delta, c.free_delta, c.version)
         )
         led = self._ledger(c.asset)
         if key in led.pending or led.covers(c.version, None):
@@ -957,7 +1028,9 @@ class Inventory:
             for ii in self._positions:
                 if ii not in seen_pos:
                     sym = self._instruments[ii]
-                    self._on_position(ev.PositionReported(sym.symbol, ZERO, ZERO, s.version, sym.kind))
+                    self._on_position(
+                        ev.PositionReported(sym.symbol, ZERO, ZERO, s.version, sym.kind)
+                    )
         listed = set()
         for r in s.open_orders:
             listed.add((self._resolve(r.symbol, r.kind, f"OrderReported {r.order_id}"), r.order_id))
@@ -973,7 +1046,8 @@ class Inventory:
                     and o.accept_version <= s.version
                 ):
                     self._order_event(o, "vanished")
-        self._account_event("snapshot")
+        if s.balances_complete and (s.positions_complete or not self._positions):
+            self._account_event("snapshot")
 
     def _on_not_found(self, n: ev.OrderNotFound) -> None:
         o = self._find(n.order_id, n.client_order_id)
@@ -1069,7 +1143,10 @@ class Inventory:
             if inst.kind != "spot" or asset not in (inst.base, inst.quote):
                 continue
             if o.state == "triggered":
-                if o.triggered_order_id is None or self._match(o.ii, o.triggered_order_id, None) is None:
+                if (
+                    o.triggered_order_id is None
+                    or self._match(o.ii, o.triggered_order_id, None) is None
+                ):
                     pass
                 else:
                     continue
@@ -1086,18 +1163,17 @@ class Inventory:
                     low -= u * rate if o.price is None else u * rate * o.price / o.price
                 else:
                     low -= u * (ONE + rate)
-            else:
-                if u is None:
-                    low, high = -_INF, _INF
-                elif buy:
-                    if o.price is None:
-                        low = -_INF
-                    else:
-                        low -= u * o.price * (ONE + rate)
+            elif u is None:
+                low, high = -_INF, _INF
+            elif buy:
+                if o.price is None:
+                    low = -_INF
                 else:
-                    high = _INF
-                    if rate:
-                        low -= u * (o.price or ZERO) * rate
+                    low -= u * o.price * (ONE + rate)
+            else:
+                high = _INF
+                if rate:
+                    low -= u * (o.price or ZERO) * rate
         return Exposure(low=low, expected=b.total, high=high)
 
     def _position_exposure(self, ii: int) -> Exposure:
@@ -1106,8 +1182,10 @@ class Inventory:
         for o in self._widening():
             if o.ii != ii:
                 continue
-            if o.state == "triggered" and o.triggered_order_id is not None and (
-                self._match(ii, o.triggered_order_id, None) is not None
+            if (
+                o.state == "triggered"
+                and o.triggered_order_id is not None
+                and (self._match(ii, o.triggered_order_id, None) is not None)
             ):
                 continue
             u = o.unseen()

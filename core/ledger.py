@@ -34,7 +34,16 @@ _NOTHING: Final[list[Change]] = []  # shared, never mutated: "nothing covered"
 class AssetLedger:
     """The reported balance of one asset and the pending changes on top of it."""
 
-    __slots__ = ("asset", "free", "pending", "sum_free", "sum_total", "total", "trade_ids", "version")
+    __slots__ = (
+        "asset",
+        "free",
+        "pending",
+        "sum_free",
+        "sum_total",
+        "total",
+        "trade_ids",
+        "version",
+    )
 
     def __init__(self, asset: str) -> None:
         self.asset = asset

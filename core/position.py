@@ -26,7 +26,9 @@ def step(
     new = qty + dq
     if qty == 0 or (qty > 0) == (dq > 0):
         if inverse:
-            weight = EXACT.add(EXACT.divide(abs(qty), entry) if qty else ZERO, EXACT.divide(abs(dq), price))
+            weight = EXACT.add(
+                EXACT.divide(abs(qty), entry) if qty else ZERO, EXACT.divide(abs(dq), price)
+            )
             return new, EXACT.divide(abs(new), weight), ZERO
         basis = EXACT.add(abs(qty) * entry, abs(dq) * price)
         return new, EXACT.divide(basis, abs(new)), ZERO

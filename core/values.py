@@ -82,7 +82,9 @@ def optional_kind(inst: Any, attribute: Any, value: Any) -> None:
 def identifier(inst: Any, attribute: Any, value: Any) -> None:
     """Require a non-empty ``str`` id."""
     if type(value) is not str or not value:
-        raise InvalidEvent(f"{_where(inst)}.{attribute.name}: expected a non-empty id, got {value!r}")
+        raise InvalidEvent(
+            f"{_where(inst)}.{attribute.name}: expected a non-empty id, got {value!r}"
+        )
 
 
 def optional_identifier(inst: Any, attribute: Any, value: Any) -> None:

@@ -15,8 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = argparse.ArgumentParser(prog="invsync", description=__doc__)
     sub = parser.add_subparsers(dest="command")
-    demo = sub.add_parser("demo", help="replay the double-buy scenario (no exchange account)")
-    demo.add_argument("--seed", type=int, default=7, help="seed of the simulated run")
+    sub.add_parser("demo", help="replay the double-buy scenario (no exchange account)")
     spec = sub.add_parser("spec", help="generate spec/ from the machine classes")
     spec.add_argument("--check", action="store_true", help="exit 1 if spec/ differs from the code")
     spec.add_argument("--root", type=Path, default=_root(), help="project root")
@@ -35,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from models import demo as demo_mod
 
-    return demo_mod.run(seed=getattr(args, "seed", 7), out=sys.stdout)
+    return demo_mod.run(out=sys.stdout)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def render(machine: type[Any]) -> str:
     docs = attribute_docs(machine)
     module = inspect.getmodule(machine)
     path = Path(inspect.getfile(machine)).as_posix()
-    rel = path[path.rindex("core/"):]
+    rel = path[path.rindex("core/") :]
     lines = [HEADER.format(path=rel), f"# {machine.__name__}", ""]
     lines.append(" ".join((module.__doc__ or "").split()) if module else "")
     lines += ["", "## States", "", "| State | Final | Meaning |", "| --- | --- | --- |"]
@@ -57,17 +57,35 @@ def render(machine: type[Any]) -> str:
     lines += ["", "## Events", "", "| Event | Meaning |", "| --- | --- |"]
     for e in machine.events:
         lines.append(f"| `{e.id}` | {docs.get(e.id, '')} |")
-    guards = sorted({name for name, fn in vars(machine).items()
-                     if callable(fn) and name in _guard_names(machine)})
+    guards = sorted(
+        {
+            name
+            for name, fn in vars(machine).items()
+            if callable(fn) and name in _guard_names(machine)
+        }
+    )
     if guards:
         lines += ["", "## Guards", "", "| Guard | Meaning |", "| --- | --- |"]
         for g in guards:
             lines.append(f"| `{g}` | {' '.join((getattr(machine, g).__doc__ or '').split())} |")
-    lines += ["", "## Transitions", "",
-              "Events a state does not list are absorbed: the state stays. `!guard` means "
-              "the guard must be false.", ""]
+    lines += [
+        "",
+        "## Transitions",
+        "",
+        "Events a state does not list are absorbed: the state stays. `!guard` means "
+        "the guard must be false.",
+        "",
+    ]
     lines.append(formatter.render(machine, "md").strip())
-    lines += ["", "## Diagram", "", "```mermaid", formatter.render(machine, "mermaid").strip(), "```", ""]
+    lines += [
+        "",
+        "## Diagram",
+        "",
+        "```mermaid",
+        formatter.render(machine, "mermaid").strip(),
+        "```",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -87,16 +105,26 @@ def pages() -> dict[str, str]:
 
 
 def _index() -> str:
-    lines = [HEADER.format(path="core/machines/"), "# The three machines", "",
-             "Each machine is a python-statemachine class in `core/machines/`, the single source "
-             "of truth; the Inventory's hot path runs on tables derived from the classes at "
-             "import time (`core.machines.table.derive`), and `tests/machines/test_tables.py` "
-             "proves class and table agree on every state, event and guard outcome.", "",
-             "| Machine | States | Events | Transitions |", "| --- | --- | --- | --- |"]
+    lines = [
+        HEADER.format(path="core/machines/"),
+        "# The three machines",
+        "",
+        "Each machine is a python-statemachine class in `core/machines/`, the single source "
+        "of truth; the Inventory's hot path runs on tables derived from the classes at "
+        "import time (`core.machines.table.derive`), and `tests/machines/test_tables.py` "
+        "proves class and table agree on every state, event and guard outcome.",
+        "",
+        "| Machine | States | Events | Transitions |",
+        "| --- | --- | --- | --- |",
+    ]
     for name, cls in MACHINES:
         n = sum(len(list(t.events)) for s in cls.states for t in s.transitions)
-        lines.append(f"| [{cls.__name__}]({name}.md) | {len(cls.states)} | {len(cls.events)} | {n} |")
-    lines.append(f"\nOrder statuses, in lattice order: {', '.join(f'`{s}`' for s in ORDER_TABLE.states)}.\n")
+        lines.append(
+            f"| [{cls.__name__}]({name}.md) | {len(cls.states)} | {len(cls.events)} | {n} |"
+        )
+    lines.append(
+        f"\nOrder statuses, in lattice order: {', '.join(f'`{s}`' for s in ORDER_TABLE.states)}.\n"
+    )
     return "\n".join(lines)
 
 
@@ -114,5 +142,8 @@ def write(root: Path) -> list[str]:
 
 def check(root: Path) -> list[str]:
     """Paths whose content differs from what the code generates (empty when in sync)."""
-    return [rel for rel, text in pages().items()
-            if not (root / rel).exists() or (root / rel).read_text() != text]
+    return [
+        rel
+        for rel, text in pages().items()
+        if not (root / rel).exists() or (root / rel).read_text() != text
+    ]

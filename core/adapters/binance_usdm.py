@@ -143,11 +143,11 @@ def parse(message: Any) -> list[Event]:
     if isinstance(message, list):
         return [MessageIgnored(venue=VENUE, kind="list")]
     msg = fields.obj(message, "message")
+    data = msg.get("data")
+    if "e" not in msg and "stream" in msg and isinstance(data, Mapping):
+        # A combined-stream connection wraps each event as {"stream": ..., "data": ...}.
+        msg = data
     if "e" not in msg:
-        data = msg.get("data")
-        if "stream" in msg and isinstance(data, Mapping):
-            # A combined-stream connection wraps each event as {"stream": ..., "data": ...}.
-            return parse(data)
         if "id" in msg and "result" in msg and "error" not in msg:
             return []  # a request's acknowledgement
         return [MessageIgnored(venue=VENUE, kind="unknown")]

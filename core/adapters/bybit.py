@@ -45,7 +45,9 @@ STREAM: Final = "private"
 _ZERO: Final = Decimal(0)
 # Subtraction must be exact: 60 digits covers any real balance; anything needing more
 # (or an absurd exponent) is refused instead of silently rounded.
-_EXACT: Final = Context(prec=60, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, Overflow, InvalidOperation])
+_EXACT: Final = Context(
+    prec=60, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, Overflow, InvalidOperation]
+)
 # Ms times and sequence-like ids have < 20 digits; the bound keeps int() within Python's
 # digit limit so a fuzzed huge number is a ParseError, never a ValueError.
 _MAX_DIGITS: Final = 30
@@ -330,9 +332,9 @@ def _executions(message: Mapping[str, Any], topic: str) -> list[Event]:
 
 def _fast(message: Mapping[str, Any], topic: str) -> list[Event]:
     out: list[Event] = []
-    for i, item in enumerate(F.items(message, "data", topic)):
+    for i, raw in enumerate(F.items(message, "data", topic)):
         where = f"{topic}[{i}]"
-        item = F.obj(item, where)
+        item = F.obj(raw, where)
         kind = _kind(item, where)
         if kind is None:
             out.append(MessageIgnored(venue=VENUE, kind="execution.fast:option"))
@@ -382,9 +384,9 @@ def _position(item: Mapping[str, Any], where: str, kind: str, price_key: str) ->
 
 def _positions(message: Mapping[str, Any], topic: str) -> list[Event]:
     out: list[Event] = []
-    for i, item in enumerate(F.items(message, "data", topic)):
+    for i, raw in enumerate(F.items(message, "data", topic)):
         where = f"{topic}[{i}]"
-        item = F.obj(item, where)
+        item = F.obj(raw, where)
         kind = _kind(item, where)
         if kind is None:
             out.append(MessageIgnored(venue=VENUE, kind="position:option"))
@@ -398,17 +400,21 @@ def _coins(accounts: list[Any], where: str, version: int, seen: set[str]) -> lis
     out: list[BalanceReported] = []
     for i, account in enumerate(accounts):
         aw = f"{where}[{i}]"
-        for j, coin in enumerate(F.items(F.obj(account, aw), "coin", aw)):
+        for j, raw in enumerate(F.items(F.obj(account, aw), "coin", aw)):
             cw = f"{aw}.coin[{j}]"
-            coin = F.obj(coin, cw)
+            coin = F.obj(raw, cw)
             asset = F.text(coin, "coin", cw)
             if asset in seen:
-                raise ParseError(f"{cw}.coin: {asset!r:.40} listed twice (one Inventory is one account)")
+                raise ParseError(
+                    f"{cw}.coin: {asset!r:.40} listed twice (one Inventory is one account)"
+                )
             seen.add(asset)
             total = F.decimal(coin, "walletBalance", cw)
             locked = F.opt_decimal(coin, "locked", cw)
             free = total if locked is None else _minus(total, locked, f"{cw}.locked")
-            out.append(F.build(BalanceReported, cw, asset=asset, total=total, free=free, version=version))
+            out.append(
+                F.build(BalanceReported, cw, asset=asset, total=total, free=free, version=version)
+            )
     return out
 
 
@@ -493,9 +499,9 @@ def _pages(value: Any, name: str) -> list[tuple[str, Mapping[str, Any], int]]:
     if not bodies:
         raise ParseError(f"{name}: an empty list of REST bodies")
     out: list[tuple[str, Mapping[str, Any], int]] = []
-    for k, body in enumerate(bodies):
+    for k, raw in enumerate(bodies):
         where = f"{name}[{k}]" if isinstance(value, list) else name
-        body = F.obj(body, where)
+        body = F.obj(raw, where)
         code = F.field(body, "retCode", where)
         if type(code) is not int:
             raise ParseError(f"{where}.retCode: expected an integer, got {code!r:.40}")

@@ -14,6 +14,10 @@ from typing import Any, TypeVar
 from core.errors import InvalidEvent, ParseError
 
 T = TypeVar("T")
+# Ids, times and sequence numbers are far below this; longer digit strings are malformed
+# (and Python refuses to convert ints past 4,300 digits with a bare ValueError).
+_MAX_DIGITS = 40
+_MAX_INT = 10**_MAX_DIGITS
 
 
 def _name(where: str, key: str) -> str:
@@ -61,7 +65,7 @@ def opt_text(msg: Mapping[str, Any], key: str, where: str) -> str | None:
 def ident(msg: Mapping[str, Any], key: str, where: str) -> str:
     """A required id: a non-empty string, or an int rendered as its decimal string."""
     value = field(msg, key, where)
-    if type(value) is int and value >= 0:
+    if type(value) is int and 0 <= value < _MAX_INT:
         return str(value)
     if type(value) is str and value:
         return value
@@ -76,6 +80,8 @@ def to_decimal(value: Any, name: str) -> Decimal:
         except InvalidOperation:
             raise ParseError(f"{name}: not a decimal number: {value!r:.80}") from None
     elif type(value) is int:
+        if abs(value) >= _MAX_INT:
+            raise ParseError(f"{name}: integer too large: {str(value)[:20]}...")
         d = Decimal(value)
     else:
         raise ParseError(f"{name}: expected a decimal string, got {value!r:.80}")
@@ -98,11 +104,11 @@ def opt_decimal(msg: Mapping[str, Any], key: str, where: str) -> Decimal | None:
 
 
 def integer(msg: Mapping[str, Any], key: str, where: str) -> int:
-    """A required non-negative integer (JSON int, or a string of digits): times, sequence numbers."""
+    """A required non-negative integer (JSON int or digit string): a time or sequence number."""
     value = field(msg, key, where)
-    if type(value) is int and value >= 0:
+    if type(value) is int and 0 <= value < _MAX_INT:
         return value
-    if type(value) is str and value.isascii() and value.isdigit():
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS:
         return int(value)
     raise ParseError(f"{_name(where, key)}: expected a non-negative integer, got {value!r:.80}")
 

@@ -59,7 +59,7 @@ class OrderLifecycle(StateMachine):
         | unknown.to(partially_filled)
         | pending_cancel.to(filled, cond="complete")
     )
-    """A fill or a partially-filled report: known fills grew (complete once they reach the quantity)."""
+    """A fill or a partially-filled report: known fills grew (complete once they reach quantity)."""
 
     done = (
         pending_new.to(filled)
@@ -79,10 +79,7 @@ class OrderLifecycle(StateMachine):
     )
     """The venue reports the order canceled."""
 
-    reject = (
-        pending_new.to(rejected, unless="has_fills")
-        | unknown.to(rejected, unless="has_fills")
-    )
+    reject = pending_new.to(rejected, unless="has_fills") | unknown.to(rejected, unless="has_fills")
     """The venue refused the order (a rejected report, a definite submission failure)."""
 
     expire = (
@@ -110,25 +107,17 @@ class OrderLifecycle(StateMachine):
     )
     """The bot asked to cancel."""
 
-    cancel_failed = (
-        pending_cancel.to(partially_filled, cond="has_fills")
-        | pending_cancel.to(open)
-    )
+    cancel_failed = pending_cancel.to(partially_filled, cond="has_fills") | pending_cancel.to(open)
     """The venue refused the cancel; the order lives on until a report says otherwise."""
 
     timed_out = pending_new.to(unknown)
     """The submission's answer never came (timeout, 5xx, -1006/-1007)."""
 
-    vanished = (
-        open.to(unknown)
-        | partially_filled.to(unknown)
-        | pending_cancel.to(unknown)
-    )
+    vanished = open.to(unknown) | partially_filled.to(unknown) | pending_cancel.to(unknown)
     """A complete open-orders snapshot no longer lists the order."""
 
-    not_found = (
-        pending_new.to(rejected, unless="has_fills")
-        | unknown.to(rejected, unless="has_fills")
+    not_found = pending_new.to(rejected, unless="has_fills") | unknown.to(
+        rejected, unless="has_fills"
     )
     """An order query answered that the venue has no such order."""
 

@@ -81,13 +81,15 @@ def derive(machine: type[Any]) -> Table:
     )
 
 
-def dense(table: Table, guard_sets: Mapping[frozenset[str], None] | None = None) -> dict[
-    tuple[str, str, frozenset[str]], str | None
-]:
+def dense(
+    table: Table, guard_sets: Mapping[frozenset[str], None] | None = None
+) -> dict[tuple[str, str, frozenset[str]], str | None]:
     """Precompute ``(state, event, true guards) -> target`` for every guard outcome."""
     out: dict[tuple[str, str, frozenset[str]], str | None] = {}
-    outcomes = [frozenset(g for i, g in enumerate(table.guards) if mask >> i & 1)
-                for mask in range(1 << len(table.guards))]
+    outcomes = [
+        frozenset(g for i, g in enumerate(table.guards) if mask >> i & 1)
+        for mask in range(1 << len(table.guards))
+    ]
     for s in table.states:
         for e in table.events:
             for true in outcomes:

@@ -8,6 +8,7 @@ MODIFYING a real fixture with ``_mod`` and says so; such payloads are not doc sa
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import json
@@ -168,7 +169,7 @@ def test_order_fixture_is_an_option_order_and_is_named_not_parsed() -> None:
 
 
 def test_position_fixture_is_hedge_mode_and_refused() -> None:
-    with pytest.raises(ParseError, match=r"position\[0\]\.positionIdx: .*hedge mode is not supported"):
+    with pytest.raises(ParseError, match=r"position\[0\]\.positionIdx: .*hedge mode is not"):
         bybit.parse(load("position.json"))
 
 
@@ -549,7 +550,7 @@ LINEAR = Instrument(symbol="BTCUSDT", kind="linear", base="BTC", quote="USDT")
 
 def wallet_msg(t: int, **coins: tuple[str, str]) -> dict[str, Any]:
     """MODIFIED wallet.json: creationTime and (walletBalance, locked) per coin."""
-    msg = load("wallet.json")
+    msg: dict[str, Any] = load("wallet.json")
     msg["creationTime"] = t
     msg["data"][0]["coin"] = [
         {**msg["data"][0]["coin"][2], "coin": c, "walletBalance": w, "locked": lk}
@@ -939,19 +940,15 @@ def mutated(draw: st.DrawFn, names: list[str]) -> tuple[str, Any]:
 @FUZZ
 @given(json_values)
 def test_fuzz_parse_arbitrary_json(message: Any) -> None:
-    try:
+    with contextlib.suppress(ParseError):
         bybit.parse(message)
-    except ParseError:
-        pass
 
 
 @FUZZ
 @given(mutated(WS_FIXTURES))
 def test_fuzz_parse_mutated_fixtures(case: tuple[str, Any]) -> None:
-    try:
+    with contextlib.suppress(ParseError):
         bybit.parse(case[1])
-    except ParseError:
-        pass
 
 
 @FUZZ
@@ -959,10 +956,8 @@ def test_fuzz_parse_mutated_fixtures(case: tuple[str, Any]) -> None:
 def test_fuzz_parse_snapshot(case: tuple[str, Any], other: Any) -> None:
     name, body = case
     for kwargs in ({REST_KEYS[name]: body}, {REST_KEYS[name]: [body]}, {"wallet": other}):
-        try:
+        with contextlib.suppress(ParseError):
             bybit.parse_snapshot(**kwargs)
-        except ParseError:
-            pass
 
 
 def state(inv: Inventory) -> Any:
@@ -988,7 +983,5 @@ def test_rejected_message_leaves_inventory_unchanged(cases: list[tuple[str, Any]
             assert state(inv) == before
             continue
         for e in events:
-            try:
+            with contextlib.suppress(InventoryError):
                 inv.apply(e)
-            except InventoryError:
-                pass

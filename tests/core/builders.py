@@ -12,17 +12,23 @@ D = Decimal
 BTCUSDT = Instrument(symbol="BTCUSDT", kind="spot", base="BTC", quote="USDT")
 ETHBTC = Instrument(symbol="ETHBTC", kind="spot", base="ETH", quote="BTC")
 PERP = Instrument(symbol="BTCUSDT", kind="linear", base="BTC", quote="USDT")
-INVERSE = Instrument(symbol="BTCUSD_PERP", kind="inverse", base="BTC", quote="USD",
-                     contract_size=D(100))
+INVERSE = Instrument(
+    symbol="BTCUSD_PERP", kind="inverse", base="BTC", quote="USD", contract_size=D(100)
+)
 
 
 def spot(usdt: str = "1000", btc: str = "0", version: int = 1) -> Inventory:
     """A synced spot Inventory holding ``usdt`` USDT and ``btc`` BTC at ``version``."""
     inv = Inventory([BTCUSDT, ETHBTC])
-    inv.apply(ev.SnapshotTaken(version=version, balances=(
-        ev.BalanceReported("USDT", D(usdt), D(usdt), version),
-        ev.BalanceReported("BTC", D(btc), D(btc), version),
-    )))
+    inv.apply(
+        ev.SnapshotTaken(
+            version=version,
+            balances=(
+                ev.BalanceReported("USDT", D(usdt), D(usdt), version),
+                ev.BalanceReported("BTC", D(btc), D(btc), version),
+            ),
+        )
+    )
     return inv
 
 
@@ -42,9 +48,17 @@ def report(
 ) -> ev.OrderReported:
     """An order report."""
     return ev.OrderReported(
-        symbol=symbol, order_id=oid, client_order_id=cid, side=side, status=status,
-        quantity=D(qty), price=None if price is None else D(price), filled_quantity=D(filled),
-        average_price=None if avg is None else D(avg), version=version, kind=kind,
+        symbol=symbol,
+        order_id=oid,
+        client_order_id=cid,
+        side=side,
+        status=status,
+        quantity=D(qty),
+        price=None if price is None else D(price),
+        filled_quantity=D(filled),
+        average_price=None if avg is None else D(avg),
+        version=version,
+        kind=kind,
         order_type="limit" if price is not None else "market",
     )
 
@@ -66,9 +80,17 @@ def fill(
 ) -> ev.FillReported:
     """A fill."""
     return ev.FillReported(
-        symbol=symbol, order_id=oid, client_order_id=cid, trade_id=tid, side=side,
-        quantity=D(qty), price=D(price), fee=None if fee is None else D(fee),
-        fee_asset=fee_asset, version=version, kind=kind,
+        symbol=symbol,
+        order_id=oid,
+        client_order_id=cid,
+        trade_id=tid,
+        side=side,
+        quantity=D(qty),
+        price=D(price),
+        fee=None if fee is None else D(fee),
+        fee_asset=fee_asset,
+        version=version,
+        kind=kind,
         realized_pnl=None if pnl is None else D(pnl),
     )
 
@@ -78,8 +100,11 @@ def bal(asset: str, total: str, free: str, version: int) -> ev.BalanceReported:
     return ev.BalanceReported(asset, D(total), D(free), version)
 
 
-def fingerprint(inv: Inventory, assets: tuple[str, ...] = ("USDT", "BTC", "ETH", "BNB"),
-                keys: tuple[str, ...] = ("c1", "c2", "1", "2")) -> Any:
+def fingerprint(
+    inv: Inventory,
+    assets: tuple[str, ...] = ("USDT", "BTC", "ETH", "BNB"),
+    keys: tuple[str, ...] = ("c1", "c2", "1", "2"),
+) -> Any:
     """Everything a caller can observe, as one comparable value."""
     positions = []
     for inst in inv.instruments:

@@ -18,7 +18,9 @@ def linear(wallet: str = "1000") -> Inventory:
     return inv
 
 
-def f(tid: str, side: str, qty: str, price: str, v: int, oid: str, **kw: str | None) -> ev.FillReported:
+def f(
+    tid: str, side: str, qty: str, price: str, v: int, oid: str, **kw: str | None
+) -> ev.FillReported:
     return fill(tid, qty, price, v, side=side, oid=oid, cid=None, kind="linear", **kw)  # type: ignore[arg-type]
 
 
@@ -76,17 +78,37 @@ def test_position_report_covers_pending_fills() -> None:
 def test_inverse_pnl_in_base() -> None:
     inv = Inventory([INVERSE])
     inv.apply(ev.SnapshotTaken(version=1, balances=(bal("BTC", "1", "1", 1),)))
-    inv.apply(fill("a", "10", "20000", 2, oid="1", cid=None, fee="0", fee_asset="BTC",
-                    symbol="BTCUSD_PERP"))
-    inv.apply(fill("b", "10", "30000", 3, oid="2", cid=None, fee="0", fee_asset="BTC",
-                    symbol="BTCUSD_PERP"))
+    inv.apply(
+        fill(
+            "a", "10", "20000", 2, oid="1", cid=None, fee="0", fee_asset="BTC", symbol="BTCUSD_PERP"
+        )
+    )
+    inv.apply(
+        fill(
+            "b", "10", "30000", 3, oid="2", cid=None, fee="0", fee_asset="BTC", symbol="BTCUSD_PERP"
+        )
+    )
     p = inv.position("BTCUSD_PERP")
     # harmonic mean of 20000 and 30000 with equal weights: 24000
     assert p.quantity == 20 and p.entry_price == 24000
-    inv.apply(fill("c", "20", "25000", 4, oid="3", cid=None, side="sell", fee="0", fee_asset="BTC",
-                    symbol="BTCUSD_PERP"))
+    inv.apply(
+        fill(
+            "c",
+            "20",
+            "25000",
+            4,
+            oid="3",
+            cid=None,
+            side="sell",
+            fee="0",
+            fee_asset="BTC",
+            symbol="BTCUSD_PERP",
+        )
+    )
     # 20 * 100 * (1/24000 - 1/25000)
-    expected = EXACT.multiply(D(2000), EXACT.subtract(EXACT.divide(1, D(24000)), EXACT.divide(1, D(25000))))
+    expected = EXACT.multiply(
+        D(2000), EXACT.subtract(EXACT.divide(1, D(24000)), EXACT.divide(1, D(25000)))
+    )
     assert inv.balance("BTC").total == 1 + expected
     assert inv.position("BTCUSD_PERP").quantity == 0
 
@@ -96,7 +118,7 @@ def test_position_exposure_counts_open_orders() -> None:
     inv.apply(report("new", "0", 2, cid="b", oid="1", qty="3", kind="linear"))
     inv.apply(report("new", "0", 2, cid="s", oid="2", qty="2", side="sell", kind="linear"))
     e = inv.exposure("BTCUSDT")
-    assert (e.low, e.expected, e.high) == (-2, 0, 3)
+    assert (e.low, e.expected, e.high) == (D(-2), D(0), D(3))
     assert inv.balance("USDT").free == 1000  # margin is out of scope: no reserve
 
 
@@ -119,8 +141,17 @@ def test_position_of_a_non_derivative_raises_inventory_error() -> None:
 def test_spot_and_linear_under_one_symbol() -> None:
     inv = Inventory([BTCUSDT, PERP])
     inv.apply(ev.SnapshotTaken(version=1, balances=(bal("USDT", "1000", "1000", 1),)))
-    inv.submit(client_order_id="s1", symbol="BTCUSDT", kind="spot", side="buy", quantity=D(1), price=D(100))
-    inv.submit(client_order_id="p1", symbol="BTCUSDT", kind="linear", side="sell", quantity=D(2), price=D(100))
+    inv.submit(
+        client_order_id="s1", symbol="BTCUSDT", kind="spot", side="buy", quantity=D(1), price=D(100)
+    )
+    inv.submit(
+        client_order_id="p1",
+        symbol="BTCUSDT",
+        kind="linear",
+        side="sell",
+        quantity=D(2),
+        price=D(100),
+    )
     assert inv.exposure("BTCUSDT").low == -2  # the symbol's derivative
     assert inv.exposure("BTC").high == 1  # the spot asset
     assert inv.balance("USDT").free == 900

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import attrs
 import pytest
 
 from core import Inventory
@@ -50,12 +51,16 @@ def test_balance_report_before_its_fill_message() -> None:
     inv.apply(bal("USDT", "900", "900", 3))
     inv.apply(bal("BTC", "1", "1", 3))
     assert inv.balance("BTC").total == 1 and inv.balance("USDT").total == 900
-    inv.apply(fill("t1", "1", "100", 3))  # covered already: counts in the order, not again in balances
+    inv.apply(
+        fill("t1", "1", "100", 3)
+    )  # covered already: counts in the order, not again in balances
     inv.apply(report("filled", "1", 3, avg="100"))
     assert inv.balance("BTC").total == 1
     assert inv.balance("USDT") == inv.balance("USDT").__class__(D(900), D(900), D(0))
     o = inv.order("c1")
-    assert o is not None and o.status == "filled" and o.filled_quantity == 1 and o.average_price == 100
+    assert (
+        o is not None and o.status == "filled" and o.filled_quantity == 1 and o.average_price == 100
+    )
     assert inv.sync_state == "synced"
 
 
@@ -83,11 +88,21 @@ def test_same_fill_from_stream_and_from_rest_snapshot() -> None:
 def test_snapshot_trade_before_stream_fill_counts_once() -> None:
     inv = spot()
     inv.submit(client_order_id="c1", symbol="BTCUSDT", side="buy", quantity=D(1), price=D(100))
-    inv.apply(ev.SnapshotTaken(version=2, balances=(bal("USDT", "1000", "900", 2),
-                                                    bal("BTC", "0", "0", 2)),
-                               open_orders=(report("new", "0", 2),)))
-    inv.apply(ev.SnapshotTaken(version=1, trades=(fill("t1", "1", "100", 3),),
-                               balances_complete=False, orders_complete=False))
+    inv.apply(
+        ev.SnapshotTaken(
+            version=2,
+            balances=(bal("USDT", "1000", "900", 2), bal("BTC", "0", "0", 2)),
+            open_orders=(report("new", "0", 2),),
+        )
+    )
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1,
+            trades=(fill("t1", "1", "100", 3),),
+            balances_complete=False,
+            orders_complete=False,
+        )
+    )
     inv.apply(fill("t1", "1", "100", 3))
     assert inv.balance("BTC").total == 1 and inv.balance("USDT").total == 900
 
@@ -178,11 +193,15 @@ def test_definite_rejection_releases_the_reserve() -> None:
 
 def test_foreign_order_adopted_from_snapshot() -> None:
     inv = Inventory([BTCUSDT])
-    inv.apply(ev.SnapshotTaken(
-        version=5,
-        balances=(bal("USDT", "0", "0", 5), bal("BTC", "1", "0.5", 5)),
-        open_orders=(report("new", "0", 4, cid="web_1", oid="9", side="sell", qty="0.5", price="200"),),
-    ))
+    inv.apply(
+        ev.SnapshotTaken(
+            version=5,
+            balances=(bal("USDT", "0", "0", 5), bal("BTC", "1", "0.5", 5)),
+            open_orders=(
+                report("new", "0", 4, cid="web_1", oid="9", side="sell", qty="0.5", price="200"),
+            ),
+        )
+    )
     o = inv.order("9")
     assert o is not None and o.status == "open" and o.client_order_id == "web_1"
     assert inv.order("web_1") == o
@@ -358,3 +377,60 @@ def test_exchange_made_orders_without_client_id_are_keyed_by_exchange_id() -> No
     assert inv.balance("BTC").total == 0 and inv.balance("USDT").total == 1085
     a, b = inv.order("L1"), inv.order("L2")
     assert a is not None and b is not None and a.average_price == 90 and b.average_price == 80
+
+
+def test_fill_without_client_id_then_report_links_the_local_intent() -> None:
+    inv = spot()
+    inv.submit(client_order_id="c1", symbol="BTCUSDT", side="buy", quantity=D(1), price=D(100))
+    inv.apply(fill("t1", "1", "100", 3, cid=None, oid="7"))  # e.g. from myTrades: no client id
+    inv.apply(report("filled", "1", 3, oid="7", avg="100"))
+    o = inv.order("c1")
+    assert o is not None and o.status == "filled" and o.order_id == "7"
+    assert inv.open_orders() == []
+    assert inv.balance("USDT") == inv.balance("USDT").__class__(D(900), D(900), D(0))
+    assert inv.exposure("BTC") == inv.exposure("BTC").__class__(D(1), D(1), D(1))
+
+
+def test_conditional_order_reserves_once_live_under_the_same_id() -> None:
+    inv = spot(btc="1")
+    cond = ev.OrderReported(
+        symbol="BTCUSDT",
+        order_id="5",
+        client_order_id="s1",
+        side="sell",
+        status="new",
+        quantity=D("0.1"),
+        price=D(90),
+        filled_quantity=D(0),
+        average_price=None,
+        version=2,
+        conditional=True,
+    )
+    inv.apply(cond)
+    assert inv.balance("BTC").free == 1 and inv.exposure("BTC").low == D("0.9")
+    inv.apply(attrs.evolve(cond, version=3, conditional=False))
+    assert inv.balance("BTC") == inv.balance("BTC").__class__(D(1), D("0.9"), D("0.1"))
+    inv.apply(cond)  # the stale untriggered copy changes nothing
+    assert inv.balance("BTC").free == D("0.9")
+
+
+def test_snapshot_with_no_complete_part_does_not_resync() -> None:
+    inv = spot()
+    inv.apply(ev.StreamDisconnected("user", "eventStreamTerminated"))
+    inv.apply(
+        ev.SnapshotTaken(
+            version=5,
+            trades=(),
+            balances_complete=False,
+            orders_complete=False,
+            positions_complete=False,
+        )
+    )
+    assert inv.sync_state == "stale"
+
+
+def test_market_sell_reserves_its_base() -> None:
+    inv = spot(btc="1")
+    inv.submit(client_order_id="m1", symbol="BTCUSDT", side="sell", quantity=D("0.5"))
+    assert inv.balance("BTC").free == D("0.5")
+    assert inv.exposure("USDT").high == D("Infinity")

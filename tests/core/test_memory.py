@@ -1,4 +1,4 @@
-"""Bounded memory: what the Inventory retains follows open orders and unsettled fills, not history."""
+"""Bounded memory: what the Inventory retains follows open orders and unsettled fills."""
 
 from __future__ import annotations
 
@@ -23,8 +23,16 @@ def stream(orders: int) -> Iterator[ev.Event]:
             usdt -= 10
             btc += 1
             yield fill(f"t{i}-{part}", "1", "10", v, cid=cid, oid=oid)
-            yield report("filled" if part else "partially_filled", str(part + 1), v, cid=cid, oid=oid,
-                         qty="2", price="10", avg="10")
+            yield report(
+                "filled" if part else "partially_filled",
+                str(part + 1),
+                v,
+                cid=cid,
+                oid=oid,
+                qty="2",
+                price="10",
+                avg="10",
+            )
             yield bal("USDT", str(usdt), str(usdt - (0 if part else 10)), v)
             yield bal("BTC", str(btc), str(btc), v)
 

@@ -80,11 +80,15 @@ def test_every_state_and_event_has_a_docstring() -> None:
     for machine, table in MACHINES:
         tree = ast.parse(inspect.getsource(machine))
         body = tree.body[0].body  # type: ignore[attr-defined]
-        documented = set()
+        documented: set[str] = set()
         for stmt, nxt in itertools.pairwise(body):
-            if isinstance(stmt, ast.Assign) and isinstance(nxt, ast.Expr):
-                if isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str):
-                    documented.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+            if (
+                isinstance(stmt, ast.Assign)
+                and isinstance(nxt, ast.Expr)
+                and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)
+            ):
+                documented.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
         missing = (set(table.states) | set(table.events)) - documented
         assert not missing, f"{machine.__name__}: undocumented {sorted(missing)}"
 

@@ -1,0 +1,740 @@
+"""The world the property suites run: exchange model -> chaotic network -> tracker, and the checks.
+
+``Harness`` owns one ``ExchangeModel`` (the truth), a ``ChaoticNetwork`` for the push
+streams, a second one for REST answers to the bot's own requests (``rest``), and the
+tracker under test (``core.Inventory``, a mutant of it, or ``NaiveTracker``). It logs
+what the tracker has been told, and checks the DESIGN §4 properties against the model:
+
+* ``check_p1`` — every delivered fill counts exactly once: each order's filled quantity is
+  the max of its distinct delivered fills and its reported cumulative quantity; each
+  balance total and position is the model's value at the newest delivered report plus the
+  delivered changes after it; when nothing order-related is in flight, total and free are
+  exact.
+* ``check_p2`` — at quiescence everything equals the model (see ``quiesce``).
+* ``check_p3`` — truth (less undelivered exogenous changes) lies in the exposure range.
+* ``check_p4`` — statuses never regress, filled never decreases, stale reports change nothing.
+* ``check_p6`` — local free never above the true free (spot assets).
+* ``check_p7`` — a malformed or contradictory event raises ``InventoryError`` and changes nothing.
+* ``decide`` — the bot's double-buy check: buy only if ``exposure(base).high < target``,
+  and at that moment the truth plus every open buy must be within ``high``.
+
+Every failure names the property and prints the seed (``ChaoticNetwork.describe``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any, Final, Protocol, cast
+
+import attrs
+
+from core import events as ev
+from core.errors import InventoryError
+from core.instrument import Instrument
+from core.requests import QueryOrder, Request, ResyncAccount
+from core.views import Balance, Exposure, Order, Position
+from models.exchange import ExchangeModel, ModelOrder, Rejection, Trade
+from models.network import ChaoticNetwork, FaultProfile
+
+D = Decimal
+ZERO: Final = D(0)
+TERMINAL: Final = frozenset({"filled", "canceled", "rejected", "expired", "triggered"})
+ALL_CHECKS: Final = frozenset({"p1", "p2", "p3", "p4", "p6", "p7", "double_buy"})
+
+
+class Tracker(Protocol):
+    """What the suites ask of a tracker: ``core.Inventory`` and ``NaiveTracker`` both fit."""
+
+    def apply(self, event: ev.Event) -> None: ...
+
+    def submit(
+        self,
+        client_order_id: str,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        price: Decimal | None = None,
+        kind: str | None = None,
+        order_type: str | None = None,
+        conditional: bool = False,
+    ) -> None: ...
+
+    def cancel(self, client_order_id: str) -> None: ...
+
+    def balance(self, asset: str) -> Balance: ...
+
+    def position(self, symbol: str) -> Position: ...
+
+    def order(self, key: str) -> Order | None: ...
+
+    def open_orders(self) -> list[Order]: ...
+
+    def exposure(self, name: str) -> Exposure: ...
+
+    def requests(self) -> list[Request]: ...
+
+    def take_requests(self) -> list[Request]: ...
+
+    @property
+    def sync_state(self) -> str: ...
+
+
+TrackerFactory = Callable[[Iterable[Instrument]], Tracker]
+
+
+@attrs.frozen
+class Account:
+    """A test account: its instruments, opening balances, prices and the bot's choices."""
+
+    name: str
+    instruments: tuple[Instrument, ...]
+    balances: tuple[tuple[str, Decimal], ...]
+    prices: tuple[tuple[str, Decimal], ...]
+    ticks: tuple[tuple[str, Decimal], ...]
+    quantities: tuple[tuple[str, tuple[Decimal, ...]], ...]
+    target: tuple[str, str, Decimal]
+    """(symbol the bot buys, name it watches in ``exposure``, target level)."""
+
+    def instrument(self, symbol: str) -> Instrument:
+        return next(i for i in self.instruments if i.symbol == symbol)
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(i.symbol for i in self.instruments)
+
+
+FEE = D("0.001")
+SPOT = Account(
+    name="spot",
+    instruments=(
+        Instrument("BTCUSDT", "spot", "BTC", "USDT", max_fee_rate=FEE),
+        Instrument("ETHBTC", "spot", "ETH", "BTC", max_fee_rate=FEE),
+    ),
+    balances=(("USDT", D(10000)), ("BTC", D(10)), ("ETH", D(50)), ("BNB", D(1))),
+    prices=(("BTCUSDT", D(100)), ("ETHBTC", D("0.05"))),
+    ticks=(("BTCUSDT", D(1)), ("ETHBTC", D("0.001"))),
+    quantities=(
+        ("BTCUSDT", (D("0.1"), D("0.5"), D(1), D(2), D(150))),
+        ("ETHBTC", (D(1), D(5), D(10), D(400))),
+    ),
+    target=("BTCUSDT", "BTC", D(12)),
+)
+DERIVATIVES = Account(
+    name="derivatives",
+    instruments=(
+        Instrument("BTC-USDT-SWAP", "linear", "BTC", "USDT", contract_size=D("0.01")),
+        Instrument("BTCUSD_PERP", "inverse", "BTC", "USD", contract_size=D(100)),
+    ),
+    balances=(("USDT", D(100000)), ("BTC", D(100)), ("BNB", D(1))),
+    prices=(("BTC-USDT-SWAP", D(100)), ("BTCUSD_PERP", D(100))),
+    ticks=(("BTC-USDT-SWAP", D(1)), ("BTCUSD_PERP", D("0.5"))),
+    quantities=(
+        ("BTC-USDT-SWAP", (D(1), D(5), D(10), D(30))),
+        ("BTCUSD_PERP", (D(1), D(3), D(10))),
+    ),
+    target=("BTC-USDT-SWAP", "BTC-USDT-SWAP", D(20)),
+)
+
+
+def _rank_error(prev: tuple[str, Decimal], now: tuple[str, Decimal]) -> str | None:
+    ps, pf = prev
+    ns, nf = now
+    if nf < pf:
+        return f"filled quantity went down {pf} -> {nf}"
+    if ps in TERMINAL and ns != ps:
+        return f"terminal status {ps} changed to {ns}"
+    if ps == "partially_filled" and ns in ("open", "pending_new"):
+        return f"status regressed {ps} -> {ns}"
+    if ps != "pending_new" and ns == "pending_new":
+        return f"status regressed {ps} -> {ns}"
+    return None
+
+
+class Harness:
+    """Model, networks, tracker, delivery log and property checks; see the module docstring."""
+
+    def __init__(
+        self,
+        account: Account,
+        tracker_factory: TrackerFactory,
+        *,
+        seed: int = 0,
+        sequenced: bool = False,
+        fast_fills: float = 0.0,
+        profile: FaultProfile | None = None,
+        checks: frozenset[str] = ALL_CHECKS,
+    ) -> None:
+        self.account = account
+        self.seed = seed
+        self.checks = checks
+        self.model = ExchangeModel(
+            account.instruments,
+            dict(account.balances),
+            prices=dict(account.prices),
+            seed=seed,
+            fast_fills=fast_fills,
+        )
+        self.net = ChaoticNetwork(seed=seed, sequenced=sequenced, profile=profile or FaultProfile())
+        self.rest = ChaoticNetwork(("rest",), seed=seed + 1)
+        self.tracker = tracker_factory(account.instruments)
+        self.broken = False
+        self.steps = 0
+        self.n_orders = 0
+        self.cids: list[str] = []
+        self.local_only: set[str] = set()
+        self.sync_rejected: set[str] = set()
+        self.fills_seen: dict[str, bool] = {}
+        self.fills_by_order: dict[str, dict[str, Decimal]] = {}
+        self.cumulative: dict[str, Decimal] = {}
+        self.balance_version: dict[str, int] = {}
+        self.position_version: dict[str, int] = {}
+        self.cash_seen: set[int] = set()
+        self.snapshot_version = -1
+        self.lost_version = -1
+        self._lost_index = 0
+        self.seen_orders: dict[str, tuple[str, Decimal]] = {}
+        self.delivered = 0
+        self.deliver(self.model.snapshot())
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """The seed and settings that replay this run."""
+        return f"seed={self.seed} account={self.account.name} {self.net.describe()}"
+
+    def fail(self, prop: str, message: str) -> None:
+        """Raise an AssertionError naming the property and the seed."""
+        self.broken = True
+        raise AssertionError(f"{prop}: {message}\n  [{self.describe()}]")
+
+    def _pump(self) -> None:
+        self.net.send_all(self.model.take_emitted())
+
+    def _note_lost(self) -> None:
+        lost = self.net.lost
+        while self._lost_index < len(lost):
+            v = getattr(lost[self._lost_index].event, "version", -1)
+            self.lost_version = max(self.lost_version, v)
+            self._lost_index += 1
+
+    def bounded(self) -> bool:
+        """Nothing was lost that a delivered snapshot does not cover (P3 and P6 apply)."""
+        self._note_lost()
+        return self.lost_version <= self.snapshot_version
+
+    def _record(self, e: ev.Event) -> None:
+        if isinstance(e, ev.FillReported):
+            self.fills_seen[e.trade_id] = self.fills_seen.get(e.trade_id, False) or e.fee is not None
+            self.fills_by_order.setdefault(e.order_id, {})[e.trade_id] = e.quantity
+        elif isinstance(e, ev.OrderReported):
+            if e.filled_quantity > self.cumulative.get(e.order_id, ZERO):
+                self.cumulative[e.order_id] = e.filled_quantity
+            else:
+                self.cumulative.setdefault(e.order_id, ZERO)
+        elif isinstance(e, ev.BalanceReported):
+            self.balance_version[e.asset] = max(self.balance_version.get(e.asset, -1), e.version)
+        elif isinstance(e, ev.PositionReported):
+            self.position_version[e.symbol] = max(self.position_version.get(e.symbol, -1), e.version)
+        elif isinstance(e, ev.CashChanged):
+            self.cash_seen.add(e.version)
+        elif isinstance(e, ev.SnapshotTaken):
+            for part in (*e.balances, *e.positions, *e.open_orders, *e.trades):
+                self._record(part)
+            self.snapshot_version = max(self.snapshot_version, e.version)
+
+    def deliver(self, e: ev.Event) -> None:
+        """Hand one event to the tracker, log it, and check P4's stale-report rule."""
+        stale: Callable[[], object] | None = None
+        if "p4" in self.checks:
+            if isinstance(e, ev.BalanceReported) and e.version < self.balance_version.get(e.asset, -1):
+                asset = e.asset
+                stale = lambda: self.tracker.balance(asset)  # noqa: E731
+            elif isinstance(e, ev.PositionReported) and e.version < self.position_version.get(
+                e.symbol, -1
+            ):
+                symbol = e.symbol
+                stale = lambda: self.tracker.position(symbol)  # noqa: E731
+        before = stale() if stale is not None else None
+        try:
+            self.tracker.apply(e)
+        except InventoryError as exc:
+            self.broken = True
+            raise AssertionError(
+                f"P7: a valid event was rejected: {e!r}: {exc}\n  [{self.describe()}]"
+            ) from exc
+        self.delivered += 1
+        if stale is not None and stale() != before:
+            self.fail("p4_monotonicity", f"stale report {e!r} changed {before} -> {stale()}")
+        self._record(e)
+
+    def deliver_all(self, events: Iterable[ev.Event]) -> None:
+        for e in events:
+            self.deliver(e)
+
+    # --- bot actions --------------------------------------------------------------------
+
+    def submit(
+        self,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        price: Decimal | None,
+        *,
+        post_only: bool = False,
+        outcome: str = "ack",
+    ) -> str:
+        """The bot sends an order: local intent now, the venue gets it (unless ``lost``).
+
+        ``outcome``: ``ack`` (the REST answer reports the order), ``timeout`` (the venue has
+        it, the answer times out) or ``lost`` (the venue never got it; the answer times out).
+        """
+        self.n_orders += 1
+        cid = f"c{self.n_orders}"
+        self.cids.append(cid)
+        self.tracker.submit(cid, symbol, side, quantity, price)
+        note = f"submit:{cid}"
+        if outcome == "lost":
+            self.local_only.add(cid)
+            self.rest.send("rest", ev.SubmissionTimedOut(cid, "no answer"), note)
+            return cid
+        r = self.model.submit(cid, symbol, side, quantity, price, post_only=post_only)
+        self._pump()
+        if isinstance(r, Rejection):
+            self.sync_rejected.add(cid)
+            self.rest.send("rest", ev.SubmissionFailed(cid, r.reason), note)
+        elif outcome == "timeout":
+            self.rest.send("rest", ev.SubmissionTimedOut(cid, "timeout"), note)
+        else:
+            self.rest.send("rest", r.report(), note)
+        return cid
+
+    def cancel(self, cid: str) -> None:
+        """The bot asks to cancel; the REST answer is the canceled order or a refusal."""
+        self.tracker.cancel(cid)
+        r = self.model.cancel(cid)
+        self._pump()
+        if isinstance(r, Rejection):
+            self.rest.send("rest", ev.CancelFailed(cid, r.reason), f"cancel:{cid}")
+        else:
+            self.rest.send("rest", r.report(), f"cancel:{cid}")
+
+    def truth(self, name: str) -> Decimal:
+        """The true asset total or position, less what no bound can foresee (DESIGN P3).
+
+        Left out: cash changes and liquidations the tracker has not heard of (neither their
+        message nor a report covering them).
+        """
+        if name in self.account.symbols:
+            v = self.position_version.get(name, -1)
+            q = self.model.position(name).quantity
+            for t in self.model.trades:
+                if (
+                    t.liquidation
+                    and t.instrument.symbol == name
+                    and t.version > v
+                    and t.trade_id not in self.fills_seen
+                ):
+                    q -= t.signed_quantity
+            return q
+        v = self.balance_version.get(name, -1)
+        total = self.model.balance(name).total
+        for c in self.model.cash:
+            if c.asset == name and c.version > v and c.version not in self.cash_seen:
+                total -= c.total_delta
+        return total
+
+    def true_free(self, asset: str) -> Decimal:
+        """The true free balance, less cash changes the tracker has not heard of."""
+        v = self.balance_version.get(asset, -1)
+        free = self.model.balance(asset).free
+        for c in self.model.cash:
+            if c.asset == asset and c.version > v and c.version not in self.cash_seen:
+                free -= c.free_delta
+        return free
+
+    def decide(self, price: Decimal | None, target: Decimal | None = None) -> str | None:
+        """The bot's rule: buy up to the target only if ``exposure.high`` is below it."""
+        symbol, name, level = self.account.target
+        if target is not None:
+            level = target
+        exp = self.tracker.exposure(name)
+        if exp.high >= level:
+            return None
+        if "double_buy" in self.checks and self.bounded():
+            inst = self.account.instrument(symbol)
+            open_buys = sum(
+                (o.remaining for o in self.model.open_orders()
+                 if o.instrument == inst and o.side == "buy" and o.client_order_id is not None),
+                ZERO,
+            )
+            have = self.truth(name)
+            if have + open_buys > exp.high:
+                self.fail(
+                    "double_buy",
+                    f"the tracker says {name} can rise to at most {exp.high} (< target {level}) "
+                    f"but truly holds {have} with {open_buys} more on open buys: buying "
+                    f"{level - exp.high} now overshoots the target",
+                )
+        return self.submit(symbol, "buy", level - exp.high, price)
+
+    # --- exchange actions ---------------------------------------------------------------
+
+    def exchange(self, action: Callable[[ExchangeModel], object]) -> object:
+        """Run a model action and put what it emitted in flight."""
+        out = action(self.model)
+        self._pump()
+        return out
+
+    # --- network ------------------------------------------------------------------------
+
+    def deliver_rest(self, index: int) -> None:
+        """The next (or any) REST answer reaches the bot."""
+        if self.rest.pending("rest"):
+            self.deliver_all(self.rest.deliver_at("rest", index))
+
+    def drop_rest(self, index: int) -> None:
+        """A REST answer is lost: for a submission, the bot sees a timeout instead."""
+        if not self.rest.pending("rest"):
+            return
+        env = self.rest.take_at("rest", index)
+        if env.note.startswith("submit:"):
+            self.deliver(ev.SubmissionTimedOut(env.note.split(":", 1)[1], "answer lost"))
+
+    def disconnect(self) -> None:
+        self.deliver_all(self.net.disconnect())
+
+    def reconnect(self) -> None:
+        if not self.net.connected:
+            self.deliver_all(self.net.reconnect())
+
+    def reconcile(self, rounds: int = 5) -> None:
+        """Answer the tracker's requests from the model (REST snapshot, order queries)."""
+        for _ in range(rounds):
+            reqs = self.tracker.take_requests()
+            if not reqs:
+                return
+            for r in reqs:
+                if isinstance(r, ResyncAccount):
+                    self.deliver(self.model.snapshot())
+                elif isinstance(r, QueryOrder):
+                    self.deliver(self.model.query_order(r.client_order_id, r.order_id))
+
+    def quiesce(self) -> None:
+        """Deliver everything; after losses, a snapshot first; then answer every request."""
+        self.reconnect()
+        for _ in range(10):
+            if not self.bounded():
+                self.deliver(self.model.snapshot())
+            while self.rest.pending():
+                self.deliver_all(self.rest.deliver_head("rest"))
+            self.deliver_all(self.net.drain())
+            self.reconcile()
+            if not self.net.pending() and not self.rest.pending() and not self.tracker.requests():
+                return
+        self.fail("p2_convergence", f"no quiescence: still asking {self.tracker.requests()}")
+
+    # --- properties ---------------------------------------------------------------------
+
+    def order_keys(self) -> list[str]:
+        """Keys of every order the tracker may know: bot ids and exchange-made order ids."""
+        keys = list(self.cids)
+        for o in self.model.orders.values():
+            if o.client_order_id is None:
+                keys.append(o.order_id)
+        return keys
+
+    def _key(self, order_id: str) -> str:
+        o = self.model.orders.get(order_id)
+        if o is None or o.client_order_id is None:
+            return order_id
+        return o.client_order_id
+
+    def check_p1(self) -> None:
+        """Exactly once: filled quantities, balance totals and positions from what was delivered."""
+        prop = "p1_exactly_once"
+        for oid in set(self.fills_by_order) | set(self.cumulative):
+            fills = self.fills_by_order.get(oid, {})
+            expected = max(sum(fills.values(), ZERO), self.cumulative.get(oid, ZERO))
+            key = self._key(oid)
+            view = self.tracker.order(key)
+            if view is None:
+                self.fail(prop, f"order {key} ({oid}) was reported but is unknown to the tracker")
+                return
+            if view.filled_quantity != expected:
+                self.fail(
+                    prop,
+                    f"order {key}: filled {view.filled_quantity}, but its delivered fills "
+                    f"{dict(fills)} and reported cumulative {self.cumulative.get(oid)} give {expected}",
+                )
+        trades = [t for t in self.model.trades if t.trade_id in self.fills_seen]
+        for asset in self.model.assets:
+            v = self.balance_version.get(asset, -1)
+            expected_total = self.model.balance_at(asset, v).total
+            skip = False
+            for t in trades:
+                if t.version <= v:
+                    continue
+                moves = dict(t.moves)
+                full = self.fills_seen[t.trade_id]
+                if asset in moves:
+                    if t.instrument.is_derivative and not full:
+                        skip = True  # the tracker computes PnL itself until the venue's figure
+                    expected_total += moves[asset]
+                if full and t.fee_asset == asset:
+                    expected_total -= t.fee
+            for c in self.model.cash:
+                if c.asset == asset and c.version > v and c.version in self.cash_seen:
+                    expected_total += c.total_delta
+            got = self.tracker.balance(asset)
+            if not skip and got.total != expected_total:
+                self.fail(
+                    prop,
+                    f"{asset} total {got.total}, expected {expected_total} (report v{v} plus the "
+                    f"delivered changes after it)",
+                )
+        for symbol in self.account.symbols:
+            if not self.account.instrument(symbol).is_derivative:
+                continue
+            v = self.position_version.get(symbol, -1)
+            q = self.model.position_at(symbol, v).quantity
+            for t in trades:
+                if t.instrument.symbol == symbol and t.version > v:
+                    q += t.signed_quantity
+            got_q = self.tracker.position(symbol).quantity
+            if got_q != q:
+                self.fail(prop, f"{symbol} position {got_q}, expected {q} (report v{v} + fills)")
+        self._check_settled_exact()
+
+    def _check_settled_exact(self) -> None:
+        """With no order/fill message or REST answer in flight, total and free are exact."""
+        if self.net.pending("orders") or self.net.pending("fills") or self.rest.pending():
+            return
+        if not self.bounded():
+            return
+        for cid in self.local_only:
+            view = self.tracker.order(cid)
+            if view is None or view.status != "rejected":
+                return
+        for asset in self.model.assets:
+            got = self.tracker.balance(asset)
+            want_total, want_free = self.truth(asset), self.true_free(asset)
+            if got.total != want_total or got.free != want_free:
+                self.fail(
+                    "p1_exactly_once",
+                    f"{asset}: every order and fill message delivered, tracker total/free "
+                    f"{got.total}/{got.free} but truth {want_total}/{want_free}",
+                )
+
+    def check_p3(self) -> None:
+        """Bounded exposure: truth within [low, high] for traded spot assets and positions."""
+        if not self.bounded():
+            return
+        names: list[str] = []
+        for inst in self.account.instruments:
+            names.extend([inst.symbol] if inst.is_derivative else [inst.base, inst.quote])
+        for name in dict.fromkeys(names):
+            exp = self.tracker.exposure(name)
+            truth = self.truth(name)
+            if not exp.low <= truth <= exp.high:
+                self.fail(
+                    "p3_bounded_exposure",
+                    f"{name}: truth {truth} outside the exposure range [{exp.low}, {exp.high}] "
+                    f"(expected {exp.expected})",
+                )
+
+    def check_p4(self) -> None:
+        """Monotonicity of every order the tracker knows."""
+        for key in self.order_keys():
+            view = self.tracker.order(key)
+            if view is None:
+                continue
+            now = (view.status, view.filled_quantity)
+            prev = self.seen_orders.get(key)
+            if prev is not None:
+                err = _rank_error(prev, now)
+                if err is not None:
+                    self.fail("p4_monotonicity", f"order {key}: {err}")
+            self.seen_orders[key] = now
+
+    def check_p6(self) -> None:
+        """Local free never above the true free, for every traded spot asset."""
+        if not self.bounded():
+            return
+        for inst in self.account.instruments:
+            if inst.is_derivative:
+                continue
+            for asset in (inst.base, inst.quote):
+                local = self.tracker.balance(asset).free
+                true = self.true_free(asset)
+                if local > true:
+                    self.fail(
+                        "p6_free_not_overstated",
+                        f"{asset}: local free {local} above the true free {true}",
+                    )
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """Everything observable about the tracker (P7 compares it before and after)."""
+        t = self.tracker
+        stats = getattr(t, "stats", None)
+        return (
+            tuple(t.balance(a) for a in self.model.assets),
+            tuple(t.position(s) for s in self.account.symbols if self.account.instrument(s).is_derivative),
+            tuple(t.order(k) for k in self.order_keys()),
+            tuple(sorted(repr(o) for o in t.open_orders())),
+            tuple(t.exposure(n) for n in (*self.model.assets, *self.account.symbols)),
+            t.sync_state,
+            tuple(t.requests()),
+            stats() if callable(stats) else None,
+        )
+
+    def bad_events(self) -> list[tuple[str, Callable[[], object]]]:
+        """Malformed or contradictory inputs, each a thunk that must raise InventoryError."""
+        t = self.tracker
+        inst = self.account.instruments[0]
+        out: list[tuple[str, Callable[[], object]]] = [
+            ("not an event", lambda: t.apply(cast(Any, "executionReport"))),
+            (
+                "unknown instrument",
+                lambda: t.apply(
+                    ev.FillReported("NOPE", "X0", None, "T0", "buy", D(1), D(1), None, None, 1)
+                ),
+            ),
+            (
+                "float quantity",
+                lambda: ev.FillReported(inst.symbol, "X0", None, "T0", "buy", cast(Any, 1.5), D(1), None, None, 1),
+            ),
+            ("cancel of an unknown order", lambda: t.cancel("never-submitted")),
+        ]
+        live = [
+            (o, self.tracker.order(o.client_order_id or o.order_id))
+            for o in self.model.open_orders()
+        ]
+        for mo, view in live:
+            if view is None or view.status in TERMINAL or view.order_id is None:
+                continue
+            flip = "sell" if mo.side == "buy" else "buy"
+            contradiction = ev.OrderReported(
+                mo.instrument.symbol, mo.order_id, mo.client_order_id, flip, "new",
+                mo.quantity, mo.price or D(1), ZERO, None, self.model.version + 5,
+                kind=mo.instrument.kind, order_type=mo.order_type,
+            )
+            out.append(("order report with the other side", lambda r=contradiction: t.apply(r)))
+            over = ev.FillReported(
+                mo.instrument.symbol, mo.order_id, mo.client_order_id, "T-over", mo.side,
+                mo.quantity + 1, mo.price or D(1), None, None, self.model.version + 5,
+                kind=mo.instrument.kind,
+            )
+            out.append(("fill above the order quantity", lambda f=over: t.apply(f)))
+            snap = ev.SnapshotTaken(
+                version=self.model.version + 5,
+                balances=(ev.BalanceReported("ZZZ", D(7), D(7), self.model.version + 5),),
+                open_orders=(contradiction,),
+                balances_complete=False,
+                positions_complete=False,
+                orders_complete=False,
+            )
+            out.append(("snapshot with a contradictory order", lambda s=snap: t.apply(s)))
+            for tid in mo.trade_ids:
+                if self.fills_seen.get(tid):
+                    tr = self.model.trade_by_id[tid]
+                    dup = attrs.evolve(tr.report(), quantity=tr.quantity + 1)
+                    out.append(("same trade id, other quantity", lambda f=dup: t.apply(f)))
+                    break
+            if mo.client_order_id is not None:
+                cid = mo.client_order_id
+                out.append(
+                    ("submit reusing a live id", lambda c=cid, m=mo: t.submit(
+                        c, m.instrument.symbol, m.side, D(1), m.price or D(1)))
+                )
+            break
+        return out
+
+    def check_p7(self) -> None:
+        """Feed one malformed or contradictory input: InventoryError, and nothing changed."""
+        bad = self.bad_events()
+        what, thunk = bad[self.steps % len(bad)]
+        before = self.fingerprint()
+        try:
+            thunk()
+        except InventoryError:
+            pass
+        else:
+            self.fail("p7_atomic", f"{what} was accepted without an error")
+        after = self.fingerprint()
+        if after != before:
+            self.fail("p7_atomic", f"{what} raised but changed the tracker:\n{before}\n{after}")
+
+    def check_p2(self) -> None:
+        """Convergence: after ``quiesce``, every balance, position and order equals the model."""
+        prop = "p2_convergence"
+        t = self.tracker
+        for asset in self.model.assets:
+            if t.balance(asset) != self.model.balance(asset):
+                self.fail(prop, f"{asset}: tracker {t.balance(asset)} != model {self.model.balance(asset)}")
+        for inst in self.account.instruments:
+            if inst.is_derivative:
+                got, want = t.position(inst.symbol), self.model.position(inst.symbol)
+                if got != want:
+                    self.fail(prop, f"{inst.symbol}: tracker {got} != model {want}")
+        model_open: set[str] = set()
+        for mo in self.model.orders.values():
+            key = mo.client_order_id or mo.order_id
+            if mo.is_open:
+                model_open.add(key)
+            self._compare_order(prop, key, mo)
+        for cid in self.cids:
+            if self.model.order(cid) is None:
+                view = t.order(cid)
+                if view is None or view.status != "rejected":
+                    self.fail(prop, f"order {cid} never reached the venue, tracker says {view}")
+        tracker_open = {o.client_order_id or o.order_id or "?" for o in t.open_orders()}
+        if tracker_open != model_open:
+            self.fail(prop, f"open orders: tracker {sorted(tracker_open)} != model {sorted(model_open)}")
+        if t.sync_state != "synced":
+            self.fail(prop, f"sync state {t.sync_state} at quiescence")
+
+    def _compare_order(self, prop: str, key: str, mo: ModelOrder) -> None:
+        view = self.tracker.order(key)
+        if view is None:
+            self.fail(prop, f"order {key} unknown to the tracker")
+            return
+        status = "open" if mo.status == "new" else mo.status
+        fees = tuple(sorted((a, f) for a, f in mo.fees.items() if f))
+        got = (view.status, view.filled_quantity, view.average_price, view.fees)
+        want = (status, mo.filled, mo.average_price, fees)
+        if got != want:
+            self.fail(prop, f"order {key}: tracker (status, filled, avg, fees) {got} != model {want}")
+
+    def check_step(self) -> None:
+        """Every per-step property this harness was asked to check."""
+        self.steps += 1
+        if "p1" in self.checks:
+            self.check_p1()
+        if "p3" in self.checks:
+            self.check_p3()
+        if "p4" in self.checks:
+            self.check_p4()
+        if "p6" in self.checks:
+            self.check_p6()
+        if "p7" in self.checks:
+            self.check_p7()
+
+
+def fill_price(h: Harness, mo: ModelOrder, offset: int) -> Decimal:
+    """A fill price ``offset`` ticks better for the order than its limit (or the last price)."""
+    tick = dict(h.account.ticks)[mo.instrument.symbol]
+    base = mo.price if mo.price is not None else h.model.prices[mo.instrument.symbol]
+    p = base - offset * tick if mo.side == "buy" else base + offset * tick
+    return p if p > 0 else base
+
+
+def part(remaining: Decimal, fraction: Decimal) -> Decimal:
+    """A share of the remaining quantity, rounded to 0.001 (at least 0.001, at most all)."""
+    q = (remaining * fraction).quantize(D("0.001"))
+    return min(max(q, D("0.001")), remaining)
+
+
+def is_trade(x: object) -> bool:
+    """Whether a model action produced a trade."""
+    return isinstance(x, Trade)

@@ -1,0 +1,277 @@
+"""Hypothesis state machines: bot, exchange and network act at random; P1-P7 after every step.
+
+One rule per thing that can happen in the world: the bot submits, cancels or decides from
+its exposure (the double-buy check); the exchange fills, cancels, expires, moves a price
+path, credits and debits cash, pays funding, liquidates; the network delivers, reorders,
+duplicates, delays, drops and disconnects; the bot answers the tracker's requests from
+the venue (snapshot, order query). Invariants are named after the property they check.
+``quiesce`` (a rule, and the end of every run) delivers everything and checks P2.
+
+Subclass and set ``TRACKER`` (a mutant, or ``NaiveTracker``) and ``CHECKS`` to aim the same
+world at another tracker: ``tests/properties/test_teeth.py`` does.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from tests.properties.chaos_harness import (
+    ALL_CHECKS,
+    DERIVATIVES,
+    SPOT,
+    Account,
+    Harness,
+    TrackerFactory,
+    fill_price,
+    part,
+)
+from core import Inventory
+from models.exchange import STREAMS, ExchangeModel
+
+D = Decimal
+FRACTIONS = st.sampled_from([D(1), D("0.5"), D("0.25"), D("0.7")])
+FEE_RATES = st.sampled_from([D("0.001"), D(0), D("-0.0001"), D("0.0005")])
+INDEX = st.integers(0, 7)
+
+
+def _ready(m: ChaosMachine) -> bool:
+    return m._h is not None
+
+
+class ChaosMachine(RuleBasedStateMachine):
+    """The shared rules; ``ACCOUNT`` picks the account, ``TRACKER`` the tracker under test."""
+
+    ACCOUNT: ClassVar[Account] = SPOT
+    TRACKER: ClassVar[TrackerFactory] = Inventory
+    CHECKS: ClassVar[frozenset[str]] = ALL_CHECKS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._h: Harness | None = None
+        self.lossy = False
+
+    @property
+    def h(self) -> Harness:
+        assert self._h is not None, "the harness starts in the initialize rule"
+        return self._h
+
+    def _symbol(self, i: int) -> str:
+        syms = self.ACCOUNT.symbols
+        return syms[i % len(syms)]
+
+    @initialize(seed=st.integers(0, 2**32 - 1), sequenced=st.booleans(), lossy=st.booleans())
+    def start(self, seed: int, sequenced: bool, lossy: bool) -> None:
+        self.lossy = lossy
+        self._h = Harness(
+            self.ACCOUNT, self.TRACKER, seed=seed, sequenced=sequenced, checks=self.CHECKS
+        )
+
+    # --- bot ----------------------------------------------------------------------------
+
+    @rule(
+        sym=INDEX,
+        side=st.sampled_from(["buy", "sell"]),
+        qi=INDEX,
+        offset=st.integers(-2, 2),
+        market=st.sampled_from([False, False, False, True]),
+        post_only=st.sampled_from([False, False, True]),
+        outcome=st.sampled_from(["ack", "ack", "ack", "timeout", "lost"]),
+    )
+    def submit(
+        self, sym: int, side: str, qi: int, offset: int, market: bool, post_only: bool, outcome: str
+    ) -> None:
+        symbol = self._symbol(sym)
+        qs = dict(self.ACCOUNT.quantities)[symbol]
+        tick = dict(self.ACCOUNT.ticks)[symbol]
+        price = None if market else dict(self.ACCOUNT.prices)[symbol] + offset * tick
+        self.h.submit(symbol, side, qs[qi % len(qs)], price, post_only=post_only, outcome=outcome)
+
+    @precondition(lambda m: _ready(m) and bool(m.h.cids))
+    @rule(i=INDEX)
+    def cancel(self, i: int) -> None:
+        self.h.cancel(self.h.cids[-1 - i % len(self.h.cids)])
+
+    @rule(offset=st.integers(-1, 1), extra=st.sampled_from([D(0), D(1), D(-1)]))
+    def decide(self, offset: int, extra: Decimal) -> None:
+        symbol, _, level = self.ACCOUNT.target
+        tick = dict(self.ACCOUNT.ticks)[symbol]
+        self.h.decide(dict(self.ACCOUNT.prices)[symbol] + offset * tick, level + extra)
+
+    # --- exchange -----------------------------------------------------------------------
+
+    @precondition(lambda m: _ready(m) and bool(m.h.model.open_orders()))
+    @rule(i=INDEX, fraction=FRACTIONS, offset=st.integers(0, 2), fee_rate=FEE_RATES,
+          fee_in=st.sampled_from(["received", "settle", "third"]), fast=st.booleans())
+    def fill(
+        self, i: int, fraction: Decimal, offset: int, fee_rate: Decimal, fee_in: str, fast: bool
+    ) -> None:
+        opens = self.h.model.open_orders()
+        mo = opens[i % len(opens)]
+        q = part(mo.remaining, fraction)
+        p = fill_price(self.h, mo, offset)
+
+        def act(m: ExchangeModel) -> object:
+            return m.fill(mo.order_id, q, p, fee_rate=fee_rate, fee_in=fee_in, fast=fast)
+
+        self.h.exchange(act)
+
+    @precondition(lambda m: _ready(m) and bool(m.h.model.open_orders()))
+    @rule(i=INDEX, expire=st.booleans())
+    def exchange_ends_order(self, i: int, expire: bool) -> None:
+        opens = self.h.model.open_orders()
+        oid = opens[i % len(opens)].order_id
+        self.h.exchange(lambda m: m.expire(oid) if expire else m.cancel(oid))
+
+    @rule(sym=INDEX, offset=st.integers(-3, 3))
+    def price_path(self, sym: int, offset: int) -> None:
+        symbol = self._symbol(sym)
+        tick = dict(self.ACCOUNT.ticks)[symbol]
+        price = dict(self.ACCOUNT.prices)[symbol] + offset * tick
+        self.h.exchange(lambda m: m.set_price(symbol, price, D("0.001")))
+
+    @rule(ai=INDEX, amount=st.sampled_from([D(1), D("0.5"), D(3)]), out=st.booleans())
+    def cash(self, ai: int, amount: Decimal, out: bool) -> None:
+        assets = [a for a, _ in self.ACCOUNT.balances]
+        asset = assets[ai % len(assets)]
+        self.h.exchange(lambda m: m.withdraw(asset, amount) if out else m.deposit(asset, amount))
+
+    # --- network ------------------------------------------------------------------------
+
+    def _busy(self, i: int) -> str:
+        busy = self.h.net.busy_streams()
+        return busy[i % len(busy)]
+
+    @precondition(lambda m: _ready(m) and m.h.net.pending() > 0)
+    @rule(s=INDEX, index=st.sampled_from([0, 0, 1, 2, 5]))
+    def deliver(self, s: int, index: int) -> None:
+        """Deliver the head of a stream (index 0) or overtake it (reorder)."""
+        self.h.deliver_all(self.h.net.deliver_at(self._busy(s), index))
+
+    @precondition(lambda m: _ready(m) and m.h.net.pending() > 0)
+    @rule(n=st.integers(1, 6))
+    def deliver_some(self, n: int) -> None:
+        for _ in range(n):
+            busy = self.h.net.busy_streams()
+            if not busy:
+                return
+            self.h.deliver_all(self.h.net.deliver_head(self.h.net.rng.choice(busy)))
+
+    @precondition(lambda m: _ready(m) and m.h.net.pending() > 0)
+    @rule(s=INDEX, index=INDEX)
+    def duplicate(self, s: int, index: int) -> None:
+        self.h.net.duplicate(self._busy(s), index)
+
+    @precondition(lambda m: _ready(m) and m.h.net.pending() > 0)
+    @rule(s=INDEX, index=INDEX)
+    def delay(self, s: int, index: int) -> None:
+        self.h.net.delay(self._busy(s), index)
+
+    @precondition(lambda m: _ready(m) and m.lossy and m.h.net.pending() > 0)
+    @rule(s=INDEX, index=INDEX)
+    def drop(self, s: int, index: int) -> None:
+        self.h.net.drop(self._busy(s), index)
+
+    @precondition(lambda m: _ready(m) and m.lossy and m.h.net.connected)
+    @rule()
+    def disconnect(self) -> None:
+        self.h.disconnect()
+
+    @precondition(lambda m: _ready(m) and not m.h.net.connected)
+    @rule()
+    def reconnect(self) -> None:
+        self.h.reconnect()
+
+    @precondition(lambda m: _ready(m) and m.h.rest.pending() > 0)
+    @rule(index=st.sampled_from([0, 0, 1]), lost=st.sampled_from([False, False, False, True]))
+    def rest_answer(self, index: int, lost: bool) -> None:
+        """A REST answer to the bot arrives (or is lost: a submission then times out)."""
+        if lost:
+            self.h.drop_rest(index)
+        else:
+            self.h.deliver_rest(index)
+
+    # --- reconciliation -----------------------------------------------------------------
+
+    @rule()
+    def reconcile(self) -> None:
+        """Answer what the tracker asks: a snapshot when stale, order queries when in doubt."""
+        self.h.reconcile()
+
+    @rule()
+    def quiesce(self) -> None:
+        """Deliver everything (after losses, a snapshot first) and check P2."""
+        self.h.quiesce()
+        if "p2" in self.CHECKS:
+            self.h.check_p2()
+
+    # --- invariants ---------------------------------------------------------------------
+
+    @invariant()
+    def p1_exactly_once(self) -> None:
+        if self._h is not None and "p1" in self.CHECKS:
+            self.h.check_p1()
+
+    @invariant()
+    def p3_bounded_exposure(self) -> None:
+        if self._h is not None and "p3" in self.CHECKS:
+            self.h.check_p3()
+
+    @invariant()
+    def p4_monotonicity(self) -> None:
+        if self._h is not None and "p4" in self.CHECKS:
+            self.h.check_p4()
+
+    @invariant()
+    def p6_free_not_overstated(self) -> None:
+        if self._h is not None and "p6" in self.CHECKS:
+            self.h.check_p6()
+
+    @invariant()
+    def p7_atomic(self) -> None:
+        if self._h is not None and "p7" in self.CHECKS:
+            self.h.steps += 1
+            self.h.check_p7()
+
+    def teardown(self) -> None:
+        """Every run ends at quiescence with P2 (unless it already failed)."""
+        if self._h is not None and not self.h.broken and "p2" in self.CHECKS:
+            self.h.quiesce()
+            self.h.check_p2()
+
+
+class SpotChaos(ChaosMachine):
+    """A spot account: BTCUSDT and ETHBTC (BTC is base of one, quote of the other), BNB fees."""
+
+    ACCOUNT = SPOT
+
+
+class DerivativeChaos(ChaosMachine):
+    """A derivative account: a linear swap (contracts of 0.01 BTC) and an inverse perpetual."""
+
+    ACCOUNT = DERIVATIVES
+
+    @rule(sym=INDEX, amount=st.sampled_from([D("1.5"), D("-2"), D("0.25")]))
+    def funding(self, sym: int, amount: Decimal) -> None:
+        symbol = self._symbol(sym)
+        self.h.exchange(lambda m: m.funding(symbol, amount))
+
+    @rule(sym=INDEX, fraction=FRACTIONS, offset=st.integers(-3, 3))
+    def liquidation(self, sym: int, fraction: Decimal, offset: int) -> None:
+        symbol = self._symbol(sym)
+        pos = self.h.model.position(symbol).quantity
+        if pos == 0:
+            return
+        tick = dict(self.ACCOUNT.ticks)[symbol]
+        price = dict(self.ACCOUNT.prices)[symbol] + offset * tick
+        q = part(abs(pos), fraction)
+        self.h.exchange(lambda m: m.liquidate(symbol, q, price))
