@@ -1040,7 +1040,8 @@ class Inventory:
         if s.orders_complete:
             for o in list(self._live.values()):
                 if (
-                    o.order_id is not None
+                    not o.conditional  # venues list algo orders apart (Binance, OKX)
+                    and o.order_id is not None
                     and (o.ii, o.order_id) not in listed
                     and o.accept_version is not None
                     and o.accept_version <= s.version

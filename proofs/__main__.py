@@ -43,15 +43,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help="run only the proofs whose name contains this")
     args = ap.parse_args(argv)
     start = time.perf_counter()
-    print(f"invsync proofs, {'deep' if args.deep else 'CI'} bound. 'proved for all inputs' = z3 "
-          "proof over unbounded/complete domains; 'bounded' = exhaustive within the stated bound.",
-          flush=True)
+    print(
+        f"invsync proofs, {'deep' if args.deep else 'CI'} bound. 'proved for all inputs' = z3 "
+        "proof over unbounded/complete domains; 'bounded' = exhaustive within the stated bound.",
+        flush=True,
+    )
     results = run(args.deep, args.only, lambda s: print(s, flush=True))
     failed = [r for r in results if not r.ok]
     states = sum(r.states for r in results)
-    print(f"{len(results) - len(failed)}/{len(results)} proofs passed, {states} states/cases, "
-          f"{time.perf_counter() - start:.1f}s" + (f"; FAILED: {', '.join(r.name for r in failed)}"
-                                                  if failed else ""))
+    print(
+        f"{len(results) - len(failed)}/{len(results)} proofs passed, {states} states/cases, "
+        f"{time.perf_counter() - start:.1f}s"
+        + (f"; FAILED: {', '.join(r.name for r in failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 

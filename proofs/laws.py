@@ -76,8 +76,12 @@ def derive_lattice() -> Lattice:
         t = table.next(s, e, {"has_fills": g[0], "complete": g[1]}.__getitem__)
         return s if t is None else t
 
-    nxt = {(s, e, g[0], g[1]): step(s, e, g) for s in table.states for e in table.events
-           for g in VALUATIONS}
+    nxt = {
+        (s, e, g[0], g[1]): step(s, e, g)
+        for s in table.states
+        for e in table.events
+        for g in VALUATIONS
+    }
     elements = [table.initial]
     edges: set[tuple[str, str]] = set()
     todo = [table.initial]
@@ -107,10 +111,18 @@ def derive_lattice() -> Lattice:
             ups = [u for u in full if (a, u) in leq and (b, u) in leq]
             least = [u for u in ups if all((u, w) in leq for w in ups)]
             join[(a, b)] = least[0] if len(least) == 1 else CONFLICT
-    meaning = {(e, g[0], g[1]): step(table.initial, e, g) for e in report_events for g in VALUATIONS}
+    meaning = {
+        (e, g[0], g[1]): step(table.initial, e, g) for e in report_events for g in VALUATIONS
+    }
     return Lattice(
-        tuple(full), report_events, frozenset(leq), join, nxt, meaning,
-        frozenset(table.final), tuple(table.events),
+        tuple(full),
+        report_events,
+        frozenset(leq),
+        join,
+        nxt,
+        meaning,
+        frozenset(table.final),
+        tuple(table.events),
     )
 
 
@@ -121,8 +133,9 @@ def _table_fn(pairs: Sequence[tuple[Any, Any]], default: Any) -> Any:
     return expr
 
 
-def _prove(name: str, bound: str, cases: int, claim: Any, start: float,
-           show: Callable[[z3.ModelRef], str]) -> Result:
+def _prove(
+    name: str, bound: str, cases: int, claim: Any, start: float, show: Callable[[z3.ModelRef], str]
+) -> Result:
     s = z3.Solver()
     s.set("timeout", 60_000)
     s.add(z3.Not(claim))
@@ -135,15 +148,20 @@ def _prove(name: str, bound: str, cases: int, claim: Any, start: float,
     return Result(name, bound, cases, took, False, f"z3 gave {r}")
 
 
+_RUNS: list[int] = []
+
+
 def status_laws() -> list[Result]:
     """The order-status join laws, derived from the real order machine table."""
     t0 = time.perf_counter()
     lat = derive_lattice()
-    status_sort, consts = z3.EnumSort("Status", list(lat.elements))
+    _RUNS.append(len(_RUNS))  # z3 sort names are global: a fresh name per run
+    tag = f"_{len(_RUNS)}"
+    status_sort, consts = z3.EnumSort("Status" + tag, list(lat.elements))
     st = dict(zip(lat.elements, consts, strict=True))
-    ev_sort, ev_consts = z3.EnumSort("ReportEvent", list(lat.report_events))
+    ev_sort, ev_consts = z3.EnumSort("ReportEvent" + tag, list(lat.report_events))
     evc = dict(zip(lat.report_events, ev_consts, strict=True))
-    all_sort, all_consts = z3.EnumSort("Event", list(lat.events))
+    all_sort, all_consts = z3.EnumSort("Event" + tag, list(lat.events))
     allc = dict(zip(lat.events, all_consts, strict=True))
     a, b, c, u, s = z3.Consts("a b c u s", status_sort)
     e = z3.Const("e", ev_sort)
@@ -163,29 +181,43 @@ def status_laws() -> list[Result]:
 
     def nxt_report(x: Any, ev: Any, h: Any, k: Any) -> Any:
         return _table_fn(
-            [(z3.And(x == st[p], ev == evc[q], h == z3.BoolVal(g0), k == z3.BoolVal(g1)),
-              st[lat.nxt[(p, q, g0, g1)]])
-             for p in statuses for q in lat.report_events for g0, g1 in VALUATIONS],
+            [
+                (
+                    z3.And(x == st[p], ev == evc[q], h == z3.BoolVal(g0), k == z3.BoolVal(g1)),
+                    st[lat.nxt[(p, q, g0, g1)]],
+                )
+                for p in statuses
+                for q in lat.report_events
+                for g0, g1 in VALUATIONS
+            ],
             st[CONFLICT],
         )
 
     machine_states = sorted({p for p, _, _, _ in lat.nxt})
-    any_sort, any_consts = z3.EnumSort("AnyStatus", [f"any_{x}" for x in machine_states])
+    any_sort, any_consts = z3.EnumSort("AnyStatus" + tag, [f"any_{x}" for x in machine_states])
     anyc = dict(zip(machine_states, any_consts, strict=True))
     sa = z3.Const("status", any_sort)
 
     def nxt_any(x: Any, ev: Any, h: Any, k: Any) -> Any:
         return _table_fn(
-            [(z3.And(x == anyc[p], ev == allc[q], h == z3.BoolVal(g0), k == z3.BoolVal(g1)),
-              anyc[lat.nxt[(p, q, g0, g1)]])
-             for p in machine_states for q in lat.events for g0, g1 in VALUATIONS],
+            [
+                (
+                    z3.And(x == anyc[p], ev == allc[q], h == z3.BoolVal(g0), k == z3.BoolVal(g1)),
+                    anyc[lat.nxt[(p, q, g0, g1)]],
+                )
+                for p in machine_states
+                for q in lat.events
+                for g0, g1 in VALUATIONS
+            ],
             x,
         )
 
     def meaning(ev: Any, h: Any, k: Any) -> Any:
         return _table_fn(
-            [(z3.And(ev == evc[q], h == z3.BoolVal(g0), k == z3.BoolVal(g1)), st[r])
-             for (q, g0, g1), r in sorted(lat.meaning.items())],
+            [
+                (z3.And(ev == evc[q], h == z3.BoolVal(g0), k == z3.BoolVal(g1)), st[r])
+                for (q, g0, g1), r in sorted(lat.meaning.items())
+            ],
             st[CONFLICT],
         )
 
@@ -200,37 +232,75 @@ def status_laws() -> list[Result]:
 
     j = join(s, meaning(e, hf, cp))
     claims: list[tuple[str, str, int, Any, Callable[[z3.ModelRef], str]]] = [
-        ("status:partial_order", bound, n ** 3, z3.ForAll(
-            [a, b, c],
-            z3.And(leq(a, a), z3.Implies(z3.And(leq(a, b), leq(b, a)), a == b),
-                   z3.Implies(z3.And(leq(a, b), leq(b, c)), leq(a, c)))), show()),
-        ("status:join_is_lub", bound, n ** 3, z3.ForAll(
-            [a, b, u],
-            z3.And(leq(a, join(a, b)), leq(b, join(a, b)),
-                   z3.Implies(z3.And(leq(a, u), leq(b, u)), leq(join(a, b), u)))), show()),
+        (
+            "status:partial_order",
+            bound,
+            n**3,
+            z3.ForAll(
+                [a, b, c],
+                z3.And(
+                    leq(a, a),
+                    z3.Implies(z3.And(leq(a, b), leq(b, a)), a == b),
+                    z3.Implies(z3.And(leq(a, b), leq(b, c)), leq(a, c)),
+                ),
+            ),
+            show(),
+        ),
+        (
+            "status:join_is_lub",
+            bound,
+            n**3,
+            z3.ForAll(
+                [a, b, u],
+                z3.And(
+                    leq(a, join(a, b)),
+                    leq(b, join(a, b)),
+                    z3.Implies(z3.And(leq(a, u), leq(b, u)), leq(join(a, b), u)),
+                ),
+            ),
+            show(),
+        ),
         ("status:join_idempotent", bound, n, join(a, a) == a, show(a)),
-        ("status:join_commutative", bound, n ** 2, join(a, b) == join(b, a), show(a, b)),
-        ("status:join_associative", bound, n ** 3,
-         join(join(a, b), c) == join(a, join(b, c)), show(a, b, c)),
-        ("status:table_realizes_join",
-         f"{len(statuses)} statuses x {len(lat.report_events)} report events x 3 guard outcomes",
-         len(statuses) * len(lat.report_events) * 3,
-         z3.Implies(z3.And(is_status, valid),
-                    nxt_report(s, e, hf, cp) == z3.If(j == st[CONFLICT], s, j)),
-         show(s, e, hf, cp)),
-        ("status:terminal_absorbs",
-         f"{len(lat.terminal)} terminal statuses x {len(lat.events)} events x 3 guard outcomes",
-         len(lat.terminal) * len(lat.events) * 3,
-         z3.Implies(z3.And(z3.Or([sa == anyc[x] for x in sorted(lat.terminal)]), valid),
-                    nxt_any(sa, ea, hf, cp) == sa),
-         show(sa, ea, hf, cp)),
-        ("status:knowledge_monotone",
-         f"{len(lat.report_events)} report events x guard outcome pairs",
-         len(lat.report_events) * 9,
-         z3.Implies(z3.And(valid, valid2),
-                    z3.Or(leq(meaning(e, hf, cp), meaning(e, hf2, cp2)),
-                          meaning(e, hf2, cp2) == st[lat.elements[0]])),
-         show(e, hf, cp, hf2, cp2)),
+        ("status:join_commutative", bound, n**2, join(a, b) == join(b, a), show(a, b)),
+        (
+            "status:join_associative",
+            bound,
+            n**3,
+            join(join(a, b), c) == join(a, join(b, c)),
+            show(a, b, c),
+        ),
+        (
+            "status:table_realizes_join",
+            f"{len(statuses)} statuses x {len(lat.report_events)} report events x 3 guard outcomes",
+            len(statuses) * len(lat.report_events) * 3,
+            z3.Implies(
+                z3.And(is_status, valid), nxt_report(s, e, hf, cp) == z3.If(j == st[CONFLICT], s, j)
+            ),
+            show(s, e, hf, cp),
+        ),
+        (
+            "status:terminal_absorbs",
+            f"{len(lat.terminal)} terminal statuses x {len(lat.events)} events x 3 guard outcomes",
+            len(lat.terminal) * len(lat.events) * 3,
+            z3.Implies(
+                z3.And(z3.Or([sa == anyc[x] for x in sorted(lat.terminal)]), valid),
+                nxt_any(sa, ea, hf, cp) == sa,
+            ),
+            show(sa, ea, hf, cp),
+        ),
+        (
+            "status:knowledge_monotone",
+            f"{len(lat.report_events)} report events x guard outcome pairs",
+            len(lat.report_events) * 9,
+            z3.Implies(
+                z3.And(valid, valid2),
+                z3.Or(
+                    leq(meaning(e, hf, cp), meaning(e, hf2, cp2)),
+                    meaning(e, hf2, cp2) == st[lat.elements[0]],
+                ),
+            ),
+            show(e, hf, cp, hf2, cp2),
+        ),
     ]
     out = []
     for name, bnd, cases, claim, sh in claims:
@@ -271,7 +341,8 @@ def enc_report(en: _Enc, s: LState, v: Any, total: Any, free: Any) -> LState:
     t0, f0, v0, pend = s
     newer = v >= v0  # a report older than the current one is ignored
     slots = {
-        k: (en.both(p, en.neg(en.both(newer, u <= v))), u, dt, df) for k, (p, u, dt, df) in pend.items()
+        k: (en.both(p, en.neg(en.both(newer, u <= v))), u, dt, df)
+        for k, (p, u, dt, df) in pend.items()
     }
     return (en.ite(newer, total, t0), en.ite(newer, free, f0), en.ite(newer, v, v0), slots)
 
@@ -285,7 +356,12 @@ def enc_add(en: _Enc, s: LState, key: str, u: Any, dt: Any, df: Any) -> LState:
     else:
         p, ou, odt, odf = old
         take = en.both(en.neg(p), u > v0)
-        slot = (en.either(p, take), en.ite(take, u, ou), en.ite(take, dt, odt), en.ite(take, df, odf))
+        slot = (
+            en.either(p, take),
+            en.ite(take, u, ou),
+            en.ite(take, dt, odt),
+            en.ite(take, df, odf),
+        )
     return (t0, f0, v0, {**pend, key: slot})
 
 
@@ -310,8 +386,12 @@ def _sym_state(tag: str, keys: Sequence[str]) -> tuple[LState, Any]:
     """An arbitrary ledger state satisfying the invariant (pending changes are uncovered)."""
     v = z3.Int(f"{tag}_v")
     pend = {
-        k: (z3.Bool(f"{tag}_{k}_p"), z3.Int(f"{tag}_{k}_u"), z3.Real(f"{tag}_{k}_dt"),
-            z3.Real(f"{tag}_{k}_df"))
+        k: (
+            z3.Bool(f"{tag}_{k}_p"),
+            z3.Int(f"{tag}_{k}_u"),
+            z3.Real(f"{tag}_{k}_dt"),
+            z3.Real(f"{tag}_{k}_df"),
+        )
         for k in keys
     }
     inv = z3.And([z3.Implies(p, u > v) for p, u, _, _ in pend.values()])
@@ -364,7 +444,7 @@ def ledger_laws(max_len: int) -> list[Result]:
     cases = 0
     detail = ""
     for kx, ky in pairs:
-        for same_key in ((False, True) if (kx, ky) == ("A", "A") else (False,)):
+        for same_key in (False, True) if (kx, ky) == ("A", "A") else (False,):
             for key_x in ("k", "n"):  # a key already in the state, or a fresh one
                 x = _sym_op(kx, "x", key_x)
                 y = _sym_op(ky, "y", key_x if same_key else "m")
@@ -376,10 +456,16 @@ def ledger_laws(max_len: int) -> list[Result]:
                 if not r.ok:
                     ok, detail = False, f"{kx}{ky}: {r.detail}"
                     break
-    out.append(Result(
-        "ledger:commutative", "any state, any 2 reports/changes, all versions/amounts", cases,
-        time.perf_counter() - t0, ok, detail or "proved for all inputs (z3: negation unsat)",
-    ))
+    out.append(
+        Result(
+            "ledger:commutative",
+            "any state, any 2 reports/changes, all versions/amounts",
+            cases,
+            time.perf_counter() - t0,
+            ok,
+            detail or "proved for all inputs (z3: negation unsat)",
+        )
+    )
 
     t0 = time.perf_counter()
     ok, detail, cases = True, "", 0
@@ -388,33 +474,51 @@ def ledger_laws(max_len: int) -> list[Result]:
             x = _sym_op(kind, "x", key)
             s1 = enc_apply(en, s0, x)
             s2 = enc_apply(en, s1, x)
-            claim = z3.Implies(z3.And(inv0, _seen(s0, x)), z3.And(
-                _same(s1, s2, en), s1[2] == s2[2],
-                *[z3.And(s1[3][k][0] == s2[3][k][0]) for k in s1[3]],
-            ))
+            claim = z3.Implies(
+                z3.And(inv0, _seen(s0, x)),
+                z3.And(
+                    _same(s1, s2, en),
+                    s1[2] == s2[2],
+                    *[z3.And(s1[3][k][0] == s2[3][k][0]) for k in s1[3]],
+                ),
+            )
             r = _prove("", "", 0, claim, t0, _model_text)
             cases += 1
             if not r.ok:
                 ok, detail = False, f"{kind} twice: {r.detail}"
-    out.append(Result(
-        "ledger:idempotent", "any state, any report/change applied twice, all values", cases,
-        time.perf_counter() - t0, ok, detail or "proved for all inputs (z3: negation unsat)",
-    ))
+    out.append(
+        Result(
+            "ledger:idempotent",
+            "any state, any report/change applied twice, all values",
+            cases,
+            time.perf_counter() - t0,
+            ok,
+            detail or "proved for all inputs (z3: negation unsat)",
+        )
+    )
 
     t0 = time.perf_counter()
     ok, detail, cases = True, "", 0
     for kind in ("R", "A"):
         x = _sym_op(kind, "x", "k")
         s1 = enc_apply(en, s0, x)
-        claim = z3.Implies(inv0, z3.And([z3.Implies(p, u > s1[2]) for p, u, _, _ in s1[3].values()]))
+        claim = z3.Implies(
+            inv0, z3.And([z3.Implies(p, u > s1[2]) for p, u, _, _ in s1[3].values()])
+        )
         r = _prove("", "", 0, claim, t0, _model_text)
         cases += 1
         if not r.ok:
             ok, detail = False, f"after {kind}: {r.detail}"
-    out.append(Result(
-        "ledger:pending_never_covered", "invariant preserved by any report/change, all values",
-        cases, time.perf_counter() - t0, ok, detail or "proved for all inputs (z3: negation unsat)",
-    ))
+    out.append(
+        Result(
+            "ledger:pending_never_covered",
+            "invariant preserved by any report/change, all values",
+            cases,
+            time.perf_counter() - t0,
+            ok,
+            detail or "proved for all inputs (z3: negation unsat)",
+        )
+    )
 
     # exactly once: every delivery sequence from an empty ledger, truthful reports
     t0 = time.perf_counter()
@@ -444,10 +548,13 @@ def ledger_laws(max_len: int) -> list[Result]:
             if seen_r:
                 newest: Op = reports[seen_r[0]]
                 for rn in seen_r[1:]:
-                    r = reports[rn]
-                    newest = ("R", z3.If(r[1] >= newest[1], r[1], newest[1]),
-                              z3.If(r[1] >= newest[1], r[2], newest[2]),
-                              z3.If(r[1] >= newest[1], r[3], newest[3]))
+                    rep = reports[rn]
+                    newest = (
+                        "R",
+                        z3.If(rep[1] >= newest[1], rep[1], newest[1]),
+                        z3.If(rep[1] >= newest[1], rep[2], newest[2]),
+                        z3.If(rep[1] >= newest[1], rep[3], newest[3]),
+                    )
                 vmax, want_t, want_f = newest[1], newest[2], newest[3]
             else:
                 vmax, want_t, want_f = z3.IntVal(-1), z3.RealVal(0), z3.RealVal(0)
@@ -461,18 +568,24 @@ def ledger_laws(max_len: int) -> list[Result]:
             if res != z3.unsat:
                 ok = False
                 detail = f"sequence {' '.join(seq)}: " + (
-                    _model_text(solver.model()) if res == z3.sat else str(res))
+                    _model_text(solver.model()) if res == z3.sat else str(res)
+                )
             solver.pop()
             cases += 1
             if not ok:
                 break
         if not ok:
             break
-    out.append(Result(
-        "ledger:exactly_once", f"every sequence of <= {max_len} msgs over 2 reports+2 changes, all values",
-        cases, time.perf_counter() - t0, ok,
-        detail or "proved for all versions/amounts; bounded in sequence length",
-    ))
+    out.append(
+        Result(
+            "ledger:exactly_once",
+            f"every sequence of <= {max_len} msgs over 2 reports+2 changes, all values",
+            cases,
+            time.perf_counter() - t0,
+            ok,
+            detail or "proved for all versions/amounts; bounded in sequence length",
+        )
+    )
     return out
 
 
@@ -517,7 +630,12 @@ def _enc_run(ops: Sequence[Op]) -> tuple[Any, ...]:
 def _domain() -> list[Op]:
     d = Decimal
     ops: list[Op] = [("R", v, d(t), d(f)) for v in (0, 1, 2) for t, f in ((0, 0), (7, 3))]
-    ops += [("A", k, u, d(dt), d(df)) for k in ("a", "b") for u in (0, 1, 2) for dt, df in ((1, 1), (-2, 0))]
+    ops += [
+        ("A", k, u, d(dt), d(df))
+        for k in ("a", "b")
+        for u in (0, 1, 2)
+        for dt, df in ((1, 1), (-2, 0))
+    ]
     return ops
 
 
@@ -545,10 +663,16 @@ def ledger_conformance(max_len: int) -> list[Result]:
                 break
         if bad:
             break
-    out = [Result(
-        "ledger:real_code_agrees", f"all sequences of <= {max_len} ops over {len(dom)} ops",
-        cases, time.perf_counter() - t0, not bad, bad or "bounded: exhaustive on the small domain",
-    )]
+    out = [
+        Result(
+            "ledger:real_code_agrees",
+            f"all sequences of <= {max_len} ops over {len(dom)} ops",
+            cases,
+            time.perf_counter() - t0,
+            not bad,
+            bad or "bounded: exhaustive on the small domain",
+        )
+    ]
     t0 = time.perf_counter()
     cases = 0
     bad = ""
@@ -566,8 +690,10 @@ def ledger_conformance(max_len: int) -> list[Result]:
                     cases += 1
                     a, b = _real_run([*prefix, x, y]), _real_run([*prefix, y, x])
                     if a[:2] != b[:2]:
-                        bad = (f"commutativity: after {list(prefix)}, {x} then {y} gives {a[:2]}, "
-                               f"{y} then {x} gives {b[:2]}")
+                        bad = (
+                            f"commutativity: after {list(prefix)}, {x} then {y} gives {a[:2]}, "
+                            f"{y} then {x} gives {b[:2]}"
+                        )
                         break
                 if bad:
                     break
@@ -575,10 +701,16 @@ def ledger_conformance(max_len: int) -> list[Result]:
                 break
         if bad:
             break
-    out.append(Result(
-        "ledger:real_code_laws", f"real AssetLedger, prefixes <= 1 op, all pairs over {len(dom)} ops",
-        cases, time.perf_counter() - t0, not bad, bad or "bounded: exhaustive on the small domain",
-    ))
+    out.append(
+        Result(
+            "ledger:real_code_laws",
+            f"real AssetLedger, prefixes <= 1 op, all pairs over {len(dom)} ops",
+            cases,
+            time.perf_counter() - t0,
+            not bad,
+            bad or "bounded: exhaustive on the small domain",
+        )
+    )
     return out
 
 

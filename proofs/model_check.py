@@ -114,7 +114,9 @@ def knowledge(sc: Scenario, counts: tuple[int, ...]) -> Knowledge:
 
     def order(r: ev.OrderReported) -> None:
         assert r.client_order_id is not None
-        k.cumulative[r.client_order_id] = max(k.cumulative.get(r.client_order_id, ZERO), r.filled_quantity)
+        k.cumulative[r.client_order_id] = max(
+            k.cumulative.get(r.client_order_id, ZERO), r.filled_quantity
+        )
 
     for e in _events(sc, counts):
         if isinstance(e, ev.FillReported):
@@ -150,8 +152,13 @@ class Observer:
         self.settle_assets = sorted({i.settle for i in sc.instruments if i.is_derivative})
         self.assets = sorted(set(self.spot_assets) | set(self.settle_assets))
         self.derivatives = sorted(i.symbol for i in sc.instruments if i.is_derivative)
-        self.cids = [c for s in sc.steps for e in s.local if isinstance(e, ev.OrderSubmitted)
-                     for c in (e.client_order_id,)]
+        self.cids = [
+            c
+            for s in sc.steps
+            for e in s.local
+            if isinstance(e, ev.OrderSubmitted)
+            for c in (e.client_order_id,)
+        ]
 
     def fingerprint(self, inv: Inventory) -> tuple[Any, ...]:
         parts: list[Any] = []
@@ -163,10 +170,20 @@ class Observer:
             parts.append((p.quantity, p.entry_price, x.low, x.high))
         for c in self.cids:
             o = inv.order(c)
-            parts.append(None if o is None else (
-                o.status, o.filled_quantity, o.remaining_quantity, o.average_price, o.fees,
-                o.order_id, o.quantity, o.price,
-            ))
+            parts.append(
+                None
+                if o is None
+                else (
+                    o.status,
+                    o.filled_quantity,
+                    o.remaining_quantity,
+                    o.average_price,
+                    o.fees,
+                    o.order_id,
+                    o.quantity,
+                    o.price,
+                )
+            )
         parts.append(tuple(sorted(o.client_order_id or "" for o in inv.open_orders())))
         parts.append(inv.sync_state)
         parts.append(tuple(sorted(repr(r) for r in inv.requests())))
@@ -232,7 +249,9 @@ class Observer:
                     q += f.quantity if f.side == "buy" else -f.quantity
             got = inv.position(s).quantity
             if got != q:
-                raise Violation(f"P1: position {s} {got}, delivered report (v{v}) and fills give {q}")
+                raise Violation(
+                    f"P1: position {s} {got}, delivered report (v{v}) and fills give {q}"
+                )
 
     def p3_p6(self, inv: Inventory, truth: Truth) -> None:
         for a in self.spot_assets:
@@ -247,7 +266,9 @@ class Observer:
             q, _ = truth.position(s)
             x = inv.exposure(s)
             if not x.low <= q <= x.high:
-                raise Violation(f"P3: true position {s} {q} outside the exposure [{x.low}, {x.high}]")
+                raise Violation(
+                    f"P3: true position {s} {q} outside the exposure [{x.low}, {x.high}]"
+                )
 
     def exact(self, inv: Inventory, truth: Truth, what: str) -> None:
         """P2 (or P5 after the resync): the Inventory equals the truth exactly."""
@@ -266,7 +287,7 @@ class Observer:
             t = truth.order(c)
             o = inv.order(c)
             if t is None or o is None:
-                if t is not o:
+                if (t is None) != (o is None):
                     diffs.append(f"order {c}: {o} != {t}")
                 continue
             got = (o.status, o.filled_quantity, o.average_price, o.fees)
@@ -437,13 +458,21 @@ def check(sc: Scenario, max_states: int = 2_000_000) -> Result:
                     return fail(f"P7: {type(exc).__name__}: {exc}", path(new_key))
                 if len(parent) > max_states:
                     return Result(
-                        f"model:{sc.name}", sc.bound, len(parent), time.perf_counter() - start,
-                        False, f"state limit {max_states} exceeded",
+                        f"model:{sc.name}",
+                        sc.bound,
+                        len(parent),
+                        time.perf_counter() - start,
+                        False,
+                        f"state limit {max_states} exceeded",
                     )
                 nxt.append((new_key, pickle.dumps(inv, pickle.HIGHEST_PROTOCOL)))
         level = nxt
     return Result(
-        f"model:{sc.name}", sc.bound, len(parent), time.perf_counter() - start, True,
+        f"model:{sc.name}",
+        sc.bound,
+        len(parent),
+        time.perf_counter() - start,
+        True,
         f"{edges} transitions; P1 P3 P4 P6 P7 in every state, P2 at quiescence"
         + (", P5 after the snapshot" if sc.drops else ""),
     )

@@ -159,7 +159,8 @@ class Venue:
     def truth(self) -> Truth:
         return Truth(
             balances=tuple(
-                (a, self.total[a], self.total[a] - self.locked.get(a, ZERO)) for a in sorted(self.total)
+                (a, self.total[a], self.total[a] - self.locked.get(a, ZERO))
+                for a in sorted(self.total)
             ),
             positions=tuple((s, q, e) for s, (q, e) in sorted(self.positions.items())),
             orders=tuple(
@@ -179,7 +180,9 @@ class Venue:
 
     def _balance_events(self, assets: list[str]) -> tuple[ev.BalanceReported, ...]:
         return tuple(
-            ev.BalanceReported(a, self.total[a], self.total[a] - self.locked.get(a, ZERO), self.version)
+            ev.BalanceReported(
+                a, self.total[a], self.total[a] - self.locked.get(a, ZERO), self.version
+            )
             for a in sorted(set(assets))
         )
 
@@ -227,9 +230,7 @@ class Venue:
     # --- the timeline -----------------------------------------------------------------
 
     def _emit(self, label: str, local: tuple[ev.Event, ...], messages: list[Message]) -> None:
-        self.steps.append(
-            Step(label, local, len(self.messages), len(messages), self.truth())
-        )
+        self.steps.append(Step(label, local, len(self.messages), len(messages), self.truth()))
         self.messages.extend(messages)
 
     def submit(self, cid: str, symbol: str, side: str, quantity: str, price: str) -> None:

@@ -351,7 +351,7 @@ def _position(
     if contracts < 0:
         raise ParseError(f"{where}.contracts: must be >= 0 (the sign is in side), got {contracts}")
     side = p.get("side")
-    if side is not None and side not in POSITION_SIGNS:
+    if side is not None and (type(side) is not str or side not in POSITION_SIGNS):
         raise ParseError(f"{where}.side: unknown value {side!r:.80}")
     if contracts == 0:
         quantity, entry = ZERO, ZERO

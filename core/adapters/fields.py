@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from core.errors import InvalidEvent, ParseError
 
 T = TypeVar("T")
+_D = Decimal
 # Ids, times and sequence numbers are far below this; longer digit strings are malformed
 # (and Python refuses to convert ints past 4,300 digits with a bare ValueError).
 _MAX_DIGITS = 40
@@ -26,6 +27,8 @@ def _name(where: str, key: str) -> str:
 
 def obj(value: Any, where: str) -> Mapping[str, Any]:
     """Require a JSON object."""
+    if type(value) is dict:
+        return value
     if not isinstance(value, Mapping):
         raise ParseError(f"{where}: expected an object, got {type(value).__name__} {value!r:.80}")
     return value
@@ -46,6 +49,12 @@ def field(msg: Mapping[str, Any], key: str, where: str) -> Any:
 
 def text(msg: Mapping[str, Any], key: str, where: str) -> str:
     """A required string field."""
+    try:
+        value = msg[key]
+    except Exception:
+        value = field(msg, key, where)
+    if type(value) is str:
+        return value
     value = field(msg, key, where)
     if type(value) is not str:
         raise ParseError(f"{_name(where, key)}: expected a string, got {value!r:.80}")
@@ -54,7 +63,7 @@ def text(msg: Mapping[str, Any], key: str, where: str) -> str:
 
 def opt_text(msg: Mapping[str, Any], key: str, where: str) -> str | None:
     """An optional string field; missing, null or empty gives None."""
-    value = msg.get(key) if isinstance(msg, Mapping) else None
+    value = msg.get(key) if type(msg) is dict or isinstance(msg, Mapping) else None
     if value is None or value == "":
         return None
     if type(value) is not str:
@@ -92,12 +101,25 @@ def to_decimal(value: Any, name: str) -> Decimal:
 
 def decimal(msg: Mapping[str, Any], key: str, where: str) -> Decimal:
     """A required decimal field."""
+    # The common case first (a plain decimal string), without building the field's name.
+    try:
+        value = msg[key]
+    except Exception:
+        value = field(msg, key, where)
+    if type(value) is str and value:
+        try:
+            d = _D(value)
+        except ArithmeticError:
+            pass
+        else:
+            if d.is_finite() and value.strip() == value:
+                return d
     return to_decimal(field(msg, key, where), _name(where, key))
 
 
 def opt_decimal(msg: Mapping[str, Any], key: str, where: str) -> Decimal | None:
     """An optional decimal field; missing, null or empty string gives None."""
-    value = msg.get(key) if isinstance(msg, Mapping) else None
+    value = msg.get(key) if type(msg) is dict or isinstance(msg, Mapping) else None
     if value is None or value == "":
         return None
     return to_decimal(value, _name(where, key))
@@ -105,6 +127,12 @@ def opt_decimal(msg: Mapping[str, Any], key: str, where: str) -> Decimal | None:
 
 def integer(msg: Mapping[str, Any], key: str, where: str) -> int:
     """A required non-negative integer (JSON int or digit string): a time or sequence number."""
+    try:
+        value = msg[key]
+    except Exception:
+        value = field(msg, key, where)
+    if type(value) is int and 0 <= value < _MAX_INT:
+        return value
     value = field(msg, key, where)
     if type(value) is int and 0 <= value < _MAX_INT:
         return value
@@ -121,7 +149,7 @@ def items(msg: Mapping[str, Any], key: str, where: str) -> list[Any]:
     return value
 
 
-def build(make: Callable[..., T], where: str, **kwargs: Any) -> T:
+def build(make: Callable[..., T], where: str, /, **kwargs: Any) -> T:
     """Construct a core event; a value the core refuses becomes a ``ParseError`` naming it."""
     try:
         return make(**kwargs)

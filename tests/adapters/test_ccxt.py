@@ -530,6 +530,8 @@ def test_position_edges() -> None:
         ccxt.parse_position(_modified(base, side=None))
     with pytest.raises(ParseError, match=r"position\.side: unknown value 'both'"):
         ccxt.parse_position(_modified(base, side="both"))
+    with pytest.raises(ParseError, match=r"position\.side: unknown value \[\]"):
+        ccxt.parse_position(_modified(base, side=[]))  # found by fuzzing: unhashable
     with pytest.raises(ParseError, match=r"position\.contracts: must be >= 0"):
         ccxt.parse_position(_modified(base, contracts=-0.009))
     untimed = _modified(base, timestamp=None)
