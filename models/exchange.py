@@ -10,10 +10,10 @@ named streams (``STREAMS``); ``take_emitted`` hands them to the network. REST an
 
 Accounting rules (the ones the core assumes, DESIGN §2):
 
-* A limit buy reserves ``quantity * limit price`` of the quote, a limit sell ``quantity``
-  of the base; each fill releases ``fill quantity * limit`` (buy) or ``fill quantity``
-  (sell); cancel and expiry release the rest. Market orders and derivatives reserve
-  nothing (margin is out of scope).
+* A limit buy reserves ``quantity * limit price`` of the quote, a sell (limit or market)
+  ``quantity`` of the base; each fill releases ``fill quantity * limit`` (buy) or ``fill
+  quantity`` (sell); cancel and expiry release the rest. Market buys (their spend is
+  unknown until they fill) and derivatives (margin is out of scope) reserve nothing.
 * Spot fees are charged in the asset received (base on a buy, quote on a sell) or in a
   third asset (BNB) when there is enough of it; derivative fees in the settle asset or the
   third asset. A fee < 0 is a rebate.
@@ -364,8 +364,9 @@ class ExchangeModel:
         inst = self.instruments[symbol]
         order_type = "market" if price is None else "limit"
         unit = ZERO
-        if inst.kind == "spot" and price is not None:
-            unit = price if side == "buy" else ONE
+        if inst.kind == "spot":
+            # A sell locks its base (market sells too); a market buy's spend is unknown.
+            unit = ONE if side == "sell" else (price if price is not None else ZERO)
         if inst.kind == "spot" and unit:
             asset = inst.quote if side == "buy" else inst.base
             need = quantity * unit
