@@ -72,6 +72,7 @@ _STATUS_EVENT: Final = {
     "triggered": "trigger",
 }
 _NO_LOCK_STATES: Final = frozenset({"rejected", "triggered"})
+_LIVE_EVENTS: Final = frozenset({"accepted", "fill"})
 # Where a fill's own message puts it: counted and waiting for reports, or already covered.
 
 
@@ -150,6 +151,7 @@ class _Order:
         "side",
         "state",
         "triggered_order_id",
+        "vanished_at",
     )
 
     def __init__(self, n: int, ii: int, inst: Instrument, side: str) -> None:
@@ -164,6 +166,9 @@ class _Order:
         self.order_type = "limit"
         self.conditional = False
         self.triggered_order_id: str | None = None
+        # The version of the complete snapshot that no longer listed the order: reports
+        # as old as that cannot say it is still live.
+        self.vanished_at = -1
         self.state = order_machine.TABLE.initial
         self.qp_version = -1
         self.max_version = -1
@@ -674,7 +679,13 @@ class Inventory:
             av = o.accept_version
             if av is None or v < av:
                 self._accept(o, v)
-        self._order_event(o, _STATUS_EVENT[status], v)
+        event = _STATUS_EVENT[status]
+        if o.state == "unknown" and v <= o.vanished_at and event in _LIVE_EVENTS:
+            return  # older than the snapshot that dropped the order: says nothing of now
+        self._order_event(o, event, v)
+        q = o.quantity
+        if q is not None and o.state not in _TERMINAL and max(o.known_filled, o.reported_filled) >= q:
+            self._order_event(o, "fill", v)  # fills heard before the quantity reach it
         if o.reported_filled > o.known_filled and o.state in _TERMINAL and not o.retired:
             self._implied[o.n] = o
 
@@ -812,7 +823,11 @@ class Inventory:
         if o.state in _TERMINAL:
             if o.pending == 0:
                 self._retire(o)
-        else:
+        elif not (
+            o.state == "unknown"
+            and f.version <= o.vanished_at
+            and (o.quantity is None or o.known_filled < o.quantity)
+        ):
             self._order_event(o, "fill", f.version)
 
     def _spot_fill(self, o: _Order, fill: _Fill) -> None:
@@ -1046,6 +1061,7 @@ class Inventory:
                     and o.accept_version is not None
                     and o.accept_version <= s.version
                 ):
+                    o.vanished_at = s.version
                     self._order_event(o, "vanished")
         if s.balances_complete and (s.positions_complete or not self._positions):
             self._account_event("snapshot")

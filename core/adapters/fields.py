@@ -21,6 +21,15 @@ _MAX_DIGITS = 40
 _MAX_INT = 10**_MAX_DIGITS
 
 
+def _show(value: Any) -> str:
+    """A short repr for error messages (never raises: huge ints have no repr)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"<{type(value).__name__} too large to show>"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _name(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
@@ -30,7 +39,7 @@ def obj(value: Any, where: str) -> Mapping[str, Any]:
     if type(value) is dict:
         return value
     if not isinstance(value, Mapping):
-        raise ParseError(f"{where}: expected an object, got {type(value).__name__} {value!r:.80}")
+        raise ParseError(f"{where}: expected an object, got {type(value).__name__} {_show(value)}")
     return value
 
 
@@ -57,7 +66,7 @@ def text(msg: Mapping[str, Any], key: str, where: str) -> str:
         return value
     value = field(msg, key, where)
     if type(value) is not str:
-        raise ParseError(f"{_name(where, key)}: expected a string, got {value!r:.80}")
+        raise ParseError(f"{_name(where, key)}: expected a string, got {_show(value)}")
     return value
 
 
@@ -67,7 +76,7 @@ def opt_text(msg: Mapping[str, Any], key: str, where: str) -> str | None:
     if value is None or value == "":
         return None
     if type(value) is not str:
-        raise ParseError(f"{_name(where, key)}: expected a string, got {value!r:.80}")
+        raise ParseError(f"{_name(where, key)}: expected a string, got {_show(value)}")
     return value
 
 
@@ -78,7 +87,7 @@ def ident(msg: Mapping[str, Any], key: str, where: str) -> str:
         return str(value)
     if type(value) is str and value:
         return value
-    raise ParseError(f"{_name(where, key)}: expected an id, got {value!r:.80}")
+    raise ParseError(f"{_name(where, key)}: expected an id, got {_show(value)}")
 
 
 def to_decimal(value: Any, name: str) -> Decimal:
@@ -87,15 +96,15 @@ def to_decimal(value: Any, name: str) -> Decimal:
         try:
             d = Decimal(value.strip()) if value.strip() == value else Decimal("nan")
         except InvalidOperation:
-            raise ParseError(f"{name}: not a decimal number: {value!r:.80}") from None
+            raise ParseError(f"{name}: not a decimal number: {_show(value)}") from None
     elif type(value) is int:
         if abs(value) >= _MAX_INT:
             raise ParseError(f"{name}: integer too large: {str(value)[:20]}...")
         d = Decimal(value)
     else:
-        raise ParseError(f"{name}: expected a decimal string, got {value!r:.80}")
+        raise ParseError(f"{name}: expected a decimal string, got {_show(value)}")
     if not d.is_finite():
-        raise ParseError(f"{name}: not a finite decimal number: {value!r:.80}")
+        raise ParseError(f"{name}: not a finite decimal number: {_show(value)}")
     return d
 
 
@@ -138,14 +147,14 @@ def integer(msg: Mapping[str, Any], key: str, where: str) -> int:
         return value
     if type(value) is str and value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS:
         return int(value)
-    raise ParseError(f"{_name(where, key)}: expected a non-negative integer, got {value!r:.80}")
+    raise ParseError(f"{_name(where, key)}: expected a non-negative integer, got {_show(value)}")
 
 
 def items(msg: Mapping[str, Any], key: str, where: str) -> list[Any]:
     """A required JSON array."""
     value = field(msg, key, where)
     if type(value) is not list:
-        raise ParseError(f"{_name(where, key)}: expected a list, got {value!r:.80}")
+        raise ParseError(f"{_name(where, key)}: expected a list, got {_show(value)}")
     return value
 
 
@@ -163,4 +172,4 @@ def choice(msg: Mapping[str, Any], key: str, where: str, mapping: Mapping[str, T
     try:
         return mapping[value]
     except KeyError:
-        raise ParseError(f"{_name(where, key)}: unknown value {value!r:.80}") from None
+        raise ParseError(f"{_name(where, key)}: unknown value {_show(value)}") from None

@@ -886,9 +886,7 @@ def test_spot_conditional_reserves_once_triggered() -> None:
     assert inv.balance("USDT").free == D("10000")
 
 
-# Core limitation found while writing this adapter (reported to the lead).
-@pytest.mark.xfail(strict=False, reason="core: known fills reaching the quantity do not make an "
-                   "order filled when its fill came before its first (new) report")
+# Known fills reaching the quantity make the order filled, even before its first report.
 def test_fill_before_new_report_is_filled() -> None:
     inv = Inventory([LINEAR])
     feed(inv, full_fill())

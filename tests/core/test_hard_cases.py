@@ -434,3 +434,19 @@ def test_market_sell_reserves_its_base() -> None:
     inv.submit(client_order_id="m1", symbol="BTCUSDT", side="sell", quantity=D("0.5"))
     assert inv.balance("BTC").free == D("0.5")
     assert inv.exposure("USDT").high == D("Infinity")
+
+
+def test_stale_report_does_not_revive_an_order_a_snapshot_dropped() -> None:
+    inv = spot()
+    inv.submit(client_order_id="c1", symbol="BTCUSDT", side="buy", quantity=D(1), price=D(100))
+    inv.apply(report("new", "0", 2))
+    inv.apply(ev.SnapshotTaken(version=6, balances=(bal("USDT", "960", "960", 6),)))
+    inv.apply(report("partially_filled", "0.4", 3, avg="100"))  # older than the snapshot
+    inv.apply(fill("t1", "0.4", "100", 3))
+    o = inv.order("c1")
+    assert o is not None and o.status == "unknown"
+    assert [type(r).__name__ for r in inv.requests()] == ["QueryOrder"]
+    inv.apply(report("canceled", "0.4", 5, avg="100"))
+    o = inv.order("c1")
+    assert o is not None and o.status == "canceled" and o.filled_quantity == D("0.4")
+    assert inv.balance("USDT") == inv.balance("USDT").__class__(D(960), D(960), D(0))

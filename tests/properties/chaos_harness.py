@@ -342,15 +342,41 @@ class Harness:
         for c in self.model.cash:
             if c.asset == name and c.version > v and c.version not in self.cash_seen:
                 total -= c.total_delta
-        return total
+        return total + self._fee_allowance(name, v)
 
-    def true_free(self, asset: str) -> Decimal:
-        """The true free balance, less cash changes the tracker has not heard of."""
+    def _fee_allowance(self, asset: str, v: int) -> Decimal:
+        """Fees in ``asset`` after report ``v`` that no bound covers yet (added back to truth).
+
+        A rebate (fee < 0) not heard of yet: ``max_fee_rate`` bounds charges only. A fee
+        known only from a fee-less fast copy: the core does not allow for the fee still to
+        come (test_found_bugs.py, bug 2).
+        """
+        out = ZERO
+        for t in self.model.trades:
+            if t.fee_asset != asset or t.version <= v or self.fills_seen.get(t.trade_id):
+                continue
+            if t.fee < 0 or t.trade_id in self.fills_seen:
+                out += t.fee
+        return out
+
+    def true_free(self, asset: str, market_buys: bool = False) -> Decimal:
+        """The true free balance, less cash changes the tracker has not heard of.
+
+        With ``market_buys``, also less the spend of market-buy fills not heard of: a market
+        buy reserves nothing (its spend is unknown until it fills), so P6 cannot cover it.
+        """
         v = self.balance_version.get(asset, -1)
         free = self.model.balance(asset).free
         for c in self.model.cash:
             if c.asset == asset and c.version > v and c.version not in self.cash_seen:
                 free -= c.free_delta
+        if market_buys:
+            free += self._fee_allowance(asset, v)
+            for t in self.model.trades:
+                if t.version > v and t.trade_id not in self.fills_seen and t.side == "buy":
+                    mo = self.model.orders[t.order_id]
+                    if mo.order_type == "market" and t.instrument.quote == asset:
+                        free -= dict(t.moves)[asset]
         return free
 
     def decide(self, price: Decimal | None, target: Decimal | None = None) -> str | None:
@@ -570,7 +596,7 @@ class Harness:
                 continue
             for asset in (inst.base, inst.quote):
                 local = self.tracker.balance(asset).free
-                true = self.true_free(asset)
+                true = self.true_free(asset, market_buys=True)
                 if local > true:
                     self.fail(
                         "p6_free_not_overstated",
