@@ -30,13 +30,7 @@ from proofs.scenarios import SCENARIOS, cancel_races_fill, two_orders_shared_ass
 
 #: Proofs the real core fails today (a core bug, reproduced in the proofs' report);
 #: strict xfail, so the test turns red once the core is fixed: then delete the entry.
-KNOWN_CORE_BUGS = {
-    "model:cancel_races_fill": (
-        "a stale order report older than a complete snapshot revives an order the snapshot "
-        "no longer lists (unknown -> partially_filled), so it is never queried again and "
-        "stays live after the venue canceled it (P5)"
-    ),
-}
+KNOWN_CORE_BUGS: dict[str, str] = {}
 
 
 def _proof_names() -> list[str]:

@@ -542,7 +542,7 @@ class Harness:
             return
         if not self.bounded():
             return
-        for cid in self.local_only:
+        for cid in self.local_only | self.sync_rejected:
             view = self.tracker.order(cid)
             if view is None or view.status != "rejected":
                 return

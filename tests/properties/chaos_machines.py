@@ -102,6 +102,9 @@ class ChaosMachine(RuleBasedStateMachine):
         cid = self.h.cids[-1 - i % len(self.h.cids)]
         if cid in self.h.local_only:
             return  # cancel of an order the venue never got: test_found_bugs.py, bug 3
+        mo = self.h.model.order(cid)
+        if mo is not None and mo.status == "rejected":
+            return  # cancel racing a venue rejection: test_found_bugs.py, bug 4
         self.h.cancel(cid)
 
     @rule(offset=st.integers(-1, 1), extra=st.sampled_from([D(0), D(1), D(-1)]))
