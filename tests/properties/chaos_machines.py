@@ -103,7 +103,7 @@ class ChaosMachine(RuleBasedStateMachine):
         if cid in self.h.local_only:
             return  # cancel of an order the venue never got: test_found_bugs.py, bug 3
         mo = self.h.model.order(cid)
-        if mo is not None and mo.status == "rejected":
+        if cid in self.h.sync_rejected or (mo is not None and mo.status == "rejected"):
             return  # cancel racing a venue rejection: test_found_bugs.py, bug 4
         self.h.cancel(cid)
 
