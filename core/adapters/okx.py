@@ -17,6 +17,7 @@ from core.adapters import fields as f
 from core.errors import ParseError
 from core.events import (
     BalanceReported,
+    CashChanged,
     Event,
     FillReported,
     MessageIgnored,
@@ -510,3 +511,44 @@ def parse_order(
             )
         ]
     return [_order(row, f"order.data[{i}]") for i, row in enumerate(_envelope(msg, "order"))]
+
+
+# --- bills: cash changes without an order ------------------------------------------------
+
+#: Bill ``type`` 2 is a trade: its balance change is the fill's, counted from the fill.
+_TRADE_BILL: Final = "2"
+
+
+def parse_bills(body: Any) -> list[Event]:
+    """Cash changes from ``GET /api/v5/account/bills`` (funding, transfers, interest, ...).
+
+    Trade bills (``type`` 2) yield nothing: fills carry those changes. Every other bill is
+    a ``CashChanged`` of ``balChg`` at version ``ts``, deduplicated by ``billId``; the
+    stream shows such changes only inside absolute balance pushes (``account``,
+    ``balance_and_position`` with ``eventType`` ``funding_fee``, ``transferred``...),
+    which cover the bill once their ``uTime`` reaches its ``ts``.
+    """
+    where = "bills"
+    out: list[Event] = []
+    for i, row in enumerate(_envelope(body, where)):
+        w = f"{where}.data[{i}]"
+        kind = f.text(row, "type", w)
+        if kind == _TRADE_BILL:
+            continue
+        change = f.decimal(row, "balChg", w)
+        if change == 0:
+            continue
+        sub = f.opt_text(row, "subType", w) or ""
+        out.append(
+            f.build(
+                CashChanged,
+                w,
+                asset=f.text(row, "ccy", w),
+                total_delta=change,
+                free_delta=change,
+                version=f.integer(row, "ts", w),
+                reason=f"okx bill type {kind}" + (f" subType {sub}" if sub else ""),
+                change_id=f.ident(row, "billId", w),
+            )
+        )
+    return out

@@ -988,3 +988,47 @@ def test_rejected_message_changes_nothing(messages: list[Any]) -> None:
                 inv.apply(e)
             except ValueError:
                 break
+
+
+# --- bills: funding and transfers -------------------------------------------------------
+
+
+def test_trade_bill_yields_nothing() -> None:
+    assert okx.parse_bills(load("rest_account_bills.json")) == []
+
+
+def test_funding_bill_is_a_deduplicated_cash_change() -> None:
+    # Built by modifying the documented trade bill: type 8 (funding), subType 173
+    # ("Funding fee expense", FACTS §4); the docs show no funding bill sample.
+    body = load("rest_account_bills.json")
+    row = dict(body["data"][0], type="8", subType="173", balChg="-0.5", tradeId="", ordId="")
+    events = okx.parse_bills({**body, "data": [row]})
+    assert events == [
+        ev.CashChanged(
+            asset="USDT",
+            total_delta=D("-0.5"),
+            free_delta=D("-0.5"),
+            version=1695033476167,
+            reason="okx bill type 8 subType 173",
+            change_id="623950854533513219",
+        )
+    ]
+    inv = Inventory([SWAP])
+    start = ev.BalanceReported("USDT", D(100), D(100), 1)
+    inv.apply(ev.SnapshotTaken(version=1, balances=(start,)))
+    for e in events * 2:
+        inv.apply(e)
+    assert inv.balance("USDT").total == D("99.5")
+    # A later balance push includes it: not counted again.
+    inv.apply(ev.BalanceReported("USDT", D("99.5"), D("99.5"), 1695033476200))
+    for e in events:
+        inv.apply(e)
+    assert inv.balance("USDT").total == D("99.5")
+
+
+def test_bill_without_id_is_a_parse_error() -> None:
+    body = load("rest_account_bills.json")
+    row = {k: v for k, v in body["data"][0].items() if k != "billId"}
+    row["type"] = "8"
+    with pytest.raises(ParseError, match="billId"):
+        okx.parse_bills({**body, "data": [row]})
