@@ -44,11 +44,14 @@ _INF: Final = Decimal("Infinity")
 
 # Hot-path tables derived from the machine classes (never typed by hand).
 _ORDER_NEXT: Final = {
-    (s, e, hf, c): order_machine.TABLE.next(s, e, {"has_fills": hf, "complete": c}.__getitem__)
+    (s, e, hf, c, ack): order_machine.TABLE.next(
+        s, e, {"has_fills": hf, "complete": c, "acknowledged": ack}.__getitem__
+    )
     for s in order_machine.TABLE.states
     for e in order_machine.TABLE.events
     for hf in (False, True)
     for c in (False, True)
+    for ack in (False, True)
 }
 _TERMINAL: Final = order_machine.TERMINAL
 _FILL_NEXT: Final = {
@@ -469,7 +472,15 @@ class Inventory:
         k, r = o.known_filled, o.reported_filled
         filled = k if k >= r else r
         q = o.quantity
-        target = _ORDER_NEXT[(o.state, event, filled > 0, q is not None and filled >= q)]
+        target = _ORDER_NEXT[
+            (
+                o.state,
+                event,
+                filled > 0,
+                q is not None and filled >= q,
+                o.accept_version is not None,
+            )
+        ]
         if target is None or target == o.state:
             return
         o.state = target
@@ -680,11 +691,19 @@ class Inventory:
             if av is None or v < av:
                 self._accept(o, v)
         event = _STATUS_EVENT[status]
-        if o.state == "unknown" and v <= o.vanished_at and event in _LIVE_EVENTS:
-            return  # older than the snapshot that dropped the order: says nothing of now
+        if v <= o.vanished_at and event in _LIVE_EVENTS:
+            # Older than a complete snapshot that did not list the order: it says nothing
+            # of now, except that an order still thought in flight was already live then.
+            if o.state == "pending_new":
+                self._order_event(o, "vanished", v)
+            return
         self._order_event(o, event, v)
         q = o.quantity
-        if q is not None and o.state not in _TERMINAL and max(o.known_filled, o.reported_filled) >= q:
+        if (
+            q is not None
+            and o.state not in _TERMINAL
+            and max(o.known_filled, o.reported_filled) >= q
+        ):
             self._order_event(o, "fill", v)  # fills heard before the quantity reach it
         if o.reported_filled > o.known_filled and o.state in _TERMINAL and not o.retired:
             self._implied[o.n] = o
@@ -823,11 +842,10 @@ class Inventory:
         if o.state in _TERMINAL:
             if o.pending == 0:
                 self._retire(o)
-        elif not (
-            o.state == "unknown"
-            and f.version <= o.vanished_at
-            and (o.quantity is None or o.known_filled < o.quantity)
-        ):
+        elif f.version <= o.vanished_at and (o.quantity is None or o.known_filled < o.quantity):
+            if o.state == "pending_new":
+                self._order_event(o, "vanished", f.version)
+        else:
             self._order_event(o, "fill", f.version)
 
     def _spot_fill(self, o: _Order, fill: _Fill) -> None:
@@ -857,6 +875,12 @@ class Inventory:
                 self._add(fa, ("t", key, fa), v, -fee, -fee, tid, o, fill)
         self._add(base, ("t", key, base), v, bt, bf, tid, o, fill)
         self._add(quote, ("t", key, quote), v, qt, qf, tid, o, fill)
+        rate = inst.max_fee_rate
+        if fee is None and rate:
+            # A fee-less copy (TRADE_LITE, execution.fast): the fee is still to come, in the
+            # base or the quote; until it does, free and the low bound keep room for it.
+            self._add(base, ("fa", key, base), v, ZERO, -(q * rate), tid, o, fill)
+            self._add(quote, ("fa", key, quote), v, ZERO, -(notional * rate), tid, o, fill)
 
     def _derivative_fill(self, o: _Order, fill: _Fill) -> None:
         inst = o.inst
@@ -929,6 +953,9 @@ class Inventory:
         if known.fee is None and f.fee is not None:
             if o.retired:
                 del o.fills[known.trade_id]  # its last missing part: nothing more to merge
+            if o.inst.kind == "spot" and o.inst.max_fee_rate:
+                self._remove(o.inst.base, ("fa", known.key, o.inst.base))
+                self._remove(o.inst.quote, ("fa", known.key, o.inst.quote))
             known.fee = f.fee
             known.fee_asset = f.fee_asset
             if f.fee:
@@ -1053,6 +1080,11 @@ class Inventory:
         for t in s.trades:
             self._on_fill(t)
         if s.orders_complete:
+            for o in self._live.values():
+                if o.order_id is None and not o.conditional:
+                    # In flight: it may postdate the snapshot, so nothing changes now; but
+                    # a report as old as the snapshot will prove it was already gone.
+                    o.vanished_at = max(o.vanished_at, s.version)
             for o in list(self._live.values()):
                 if (
                     not o.conditional  # venues list algo orders apart (Binance, OKX)
@@ -1155,6 +1187,11 @@ class Inventory:
     def _asset_exposure(self, asset: str) -> Exposure:
         b = self.balance(asset)
         low = high = b.total
+        led = self._ledgers.get(asset)
+        if led is not None and led.pending:
+            for key, ch in led.pending.items():
+                if type(key) is tuple and key[0] == "fa":
+                    low += ch[FREE]  # room for a fee still to come
         for o in self._widening():
             inst = o.inst
             if inst.kind != "spot" or asset not in (inst.base, inst.quote):

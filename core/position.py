@@ -34,6 +34,10 @@ def step(
         return new, EXACT.divide(basis, abs(new)), ZERO
     closed = min(abs(dq), abs(qty))
     sign = 1 if qty > 0 else -1
+    if entry <= 0:
+        # No entry price to close against (a position rebuilt from a flat report): no
+        # computable PnL; a venue figure or the next position report stands instead.
+        return new, price if new != 0 else ZERO, ZERO
     if inverse:
         per = EXACT.subtract(EXACT.divide(1, entry), EXACT.divide(1, price))
     else:

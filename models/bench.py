@@ -41,28 +41,84 @@ def binance_stream(orders: int, start: int = 1_700_000_000_000) -> Iterator[dict
         t += 1
         oid, cid = 1000 + i, f"bot-{i}"
         base = {
-            "e": "executionReport", "s": "BTCUSDT", "c": cid, "S": "BUY", "o": "LIMIT",
-            "f": "GTC", "q": "2.00000000", "p": "100.00000000", "P": "0.00000000",
-            "F": "0.00000000", "g": -1, "C": "", "r": "NONE", "i": oid, "w": True,
-            "m": False, "M": False, "O": t, "Q": "0.00000000", "V": "NONE",
+            "e": "executionReport",
+            "s": "BTCUSDT",
+            "c": cid,
+            "S": "BUY",
+            "o": "LIMIT",
+            "f": "GTC",
+            "q": "2.00000000",
+            "p": "100.00000000",
+            "P": "0.00000000",
+            "F": "0.00000000",
+            "g": -1,
+            "C": "",
+            "r": "NONE",
+            "i": oid,
+            "w": True,
+            "m": False,
+            "M": False,
+            "O": t,
+            "Q": "0.00000000",
+            "V": "NONE",
         }
-        yield {**base, "E": t + 1, "x": "NEW", "X": "NEW", "l": "0.00000000",
-               "z": "0.00000000", "L": "0.00000000", "n": "0", "N": None, "T": t, "t": -1,
-               "I": 3 * i, "W": t, "Z": "0.00000000", "Y": "0.00000000"}
-        yield {"e": "outboundAccountPosition", "E": t + 1, "u": t,
-               "B": [{"a": "USDT", "f": f"{usdt - 200:f}", "l": "200.00000000"}]}
+        yield {
+            **base,
+            "E": t + 1,
+            "x": "NEW",
+            "X": "NEW",
+            "l": "0.00000000",
+            "z": "0.00000000",
+            "L": "0.00000000",
+            "n": "0",
+            "N": None,
+            "T": t,
+            "t": -1,
+            "I": 3 * i,
+            "W": t,
+            "Z": "0.00000000",
+            "Y": "0.00000000",
+        }
+        yield {
+            "e": "outboundAccountPosition",
+            "E": t + 1,
+            "u": t,
+            "B": [{"a": "USDT", "f": f"{usdt - 200:f}", "l": "200.00000000"}],
+        }
         for part in (1, 2):
             t += 1
             usdt -= 100
             btc += Decimal("0.999")
-            yield {**base, "E": t + 1, "x": "TRADE", "X": "FILLED" if part == 2 else "PARTIALLY_FILLED",
-                   "l": "1.00000000", "z": f"{part}.00000000", "L": "100.00000000",
-                   "n": "0.00100000", "N": "BTC", "T": t, "t": 2 * i + part, "I": 3 * i + part,
-                   "W": t, "Z": f"{100 * part}.00000000", "Y": "100.00000000"}
-            yield {"e": "outboundAccountPosition", "E": t + 1, "u": t,
-                   "B": [{"a": "USDT", "f": f"{usdt - (0 if part == 2 else 100):f}",
-                          "l": "0.00000000" if part == 2 else "100.00000000"},
-                         {"a": "BTC", "f": f"{btc:f}", "l": "0.00000000"}]}
+            yield {
+                **base,
+                "E": t + 1,
+                "x": "TRADE",
+                "X": "FILLED" if part == 2 else "PARTIALLY_FILLED",
+                "l": "1.00000000",
+                "z": f"{part}.00000000",
+                "L": "100.00000000",
+                "n": "0.00100000",
+                "N": "BTC",
+                "T": t,
+                "t": 2 * i + part,
+                "I": 3 * i + part,
+                "W": t,
+                "Z": f"{100 * part}.00000000",
+                "Y": "100.00000000",
+            }
+            yield {
+                "e": "outboundAccountPosition",
+                "E": t + 1,
+                "u": t,
+                "B": [
+                    {
+                        "a": "USDT",
+                        "f": f"{usdt - (0 if part == 2 else 100):f}",
+                        "l": "0.00000000" if part == 2 else "100.00000000",
+                    },
+                    {"a": "BTC", "f": f"{btc:f}", "l": "0.00000000"},
+                ],
+            }
 
 
 class NaiveBinance:
@@ -91,8 +147,11 @@ class NaiveBinance:
 
 def _fresh() -> Inventory:
     inv = Inventory([BTCUSDT])
-    inv.apply(ev.SnapshotTaken(version=1, balances=(
-        ev.BalanceReported("USDT", Decimal(10**9), Decimal(10**9), 1),)))
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1, balances=(ev.BalanceReported("USDT", Decimal(10**9), Decimal(10**9), 1),)
+        )
+    )
     return inv
 
 
@@ -134,19 +193,26 @@ def run(out: TextIO, orders: int = 20_000, repeats: int = 5, memory_events: int 
             apply(e)
         return len(events)
 
-    print(f"invsync bench: Binance spot stream, {len(msgs):,} messages "
-          f"({len(events):,} events), median of {repeats}", file=out)
+    print(
+        f"invsync bench: Binance spot stream, {len(msgs):,} messages "
+        f"({len(events):,} events), median of {repeats}",
+        file=out,
+    )
     ours = _median_rate(invsync_parse_apply, repeats)
     naive = _median_rate(naive_parse, repeats)
     applied = _median_rate(apply_only, repeats)
     print(f"  parse+apply          {ours:>12,.0f} messages/s   (target >= 300,000)", file=out)
     print(f"  naive parse (same fields) {naive:>7,.0f} messages/s", file=out)
     print(f"  cost ratio invsync/naive  {naive / ours:>7.2f}x          (target <= 3x)", file=out)
-    print(f"  apply, pre-built events {applied:>9,.0f} events/s     (target >= 1,000,000)", file=out)
+    print(
+        f"  apply, pre-built events {applied:>9,.0f} events/s     (target >= 1,000,000)", file=out
+    )
 
     if memory_events:
-        print(f"  memory over {memory_events:,} events (tracemalloc, retained after each slice):",
-              file=out)
+        print(
+            f"  memory over {memory_events:,} events (tracemalloc, retained after each slice):",
+            file=out,
+        )
         per_order = len(events) // orders
         rounds = max(1, memory_events // (per_order * orders))
         inv = _fresh()
@@ -171,8 +237,11 @@ def run(out: TextIO, orders: int = 20_000, repeats: int = 5, memory_events: int 
             gc.collect()
             cur, _peak = tracemalloc.get_traced_memory()
             base_mem = base_mem or cur
-            print(f"    after {applied_n:>10,} events: {cur / 1e6:8.2f} MB retained "
-                  f"({inv.stats()['retired_orders']:,} orders in history, "
-                  f"{inv.stats()['live_orders']} live)", file=out)
+            print(
+                f"    after {applied_n:>10,} events: {cur / 1e6:8.2f} MB retained "
+                f"({inv.stats()['retired_orders']:,} orders in history, "
+                f"{inv.stats()['live_orders']} live)",
+                file=out,
+            )
         tracemalloc.stop()
     return 0

@@ -16,10 +16,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="invsync", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("demo", help="replay the double-buy scenario (no exchange account)")
-    bench = sub.add_parser("bench", help="measure parse+apply, apply and memory")
-    bench.add_argument("--orders", type=int, default=20_000, help="orders in the stream")
-    bench.add_argument("--repeats", type=int, default=5, help="runs per measurement")
-    bench.add_argument("--memory-events", type=int, default=2_000_000, help="0 to skip")
+    bench_cmd = sub.add_parser("bench", help="measure parse+apply, apply and memory")
+    bench_cmd.add_argument("--orders", type=int, default=20_000, help="orders in the stream")
+    bench_cmd.add_argument("--repeats", type=int, default=5, help="runs per measurement")
+    bench_cmd.add_argument("--memory-events", type=int, default=2_000_000, help="0 to skip")
     spec = sub.add_parser("spec", help="generate spec/ from the machine classes")
     spec.add_argument("--check", action="store_true", help="exit 1 if spec/ differs from the code")
     spec.add_argument("--root", type=Path, default=_root(), help="project root")
@@ -37,9 +37,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {rel}")
         return 0
     if args.command == "bench":
-        from models import bench
+        from models import bench as bench_mod
 
-        return bench.run(
+        return bench_mod.run(
             sys.stdout, orders=args.orders, repeats=args.repeats, memory_events=args.memory_events
         )
     from models import demo as demo_mod

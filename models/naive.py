@@ -83,7 +83,8 @@ class NaiveTracker:
     def apply(self, event: ev.Event) -> None:
         """Overwrite what the event speaks of; no versions, no dedup."""
         if isinstance(event, ev.BalanceReported):
-            self._balances[event.asset] = (event.total, event.free)
+            free = event.total if event.free is None else event.free
+            self._balances[event.asset] = (event.total, free)
         elif isinstance(event, ev.PositionReported):
             self._positions[event.symbol] = (event.quantity, event.entry_price)
         elif isinstance(event, ev.OrderReported):

@@ -79,7 +79,11 @@ class OrderLifecycle(StateMachine):
     )
     """The venue reports the order canceled."""
 
-    reject = pending_new.to(rejected, unless="has_fills") | unknown.to(rejected, unless="has_fills")
+    reject = (
+        pending_new.to(rejected, unless="has_fills")
+        | unknown.to(rejected, unless="has_fills")
+        | pending_cancel.to(rejected, unless="has_fills")
+    )
     """The venue refused the order (a rejected report, a definite submission failure)."""
 
     expire = (
@@ -107,17 +111,29 @@ class OrderLifecycle(StateMachine):
     )
     """The bot asked to cancel."""
 
-    cancel_failed = pending_cancel.to(partially_filled, cond="has_fills") | pending_cancel.to(open)
+    cancel_failed = (
+        pending_cancel.to(unknown, unless="acknowledged")
+        | pending_cancel.to(partially_filled, cond="has_fills")
+        | pending_cancel.to(open)
+    )
     """The venue refused the cancel; the order lives on until a report says otherwise."""
 
-    timed_out = pending_new.to(unknown)
+    timed_out = pending_new.to(unknown) | pending_cancel.to(unknown, unless="acknowledged")
     """The submission's answer never came (timeout, 5xx, -1006/-1007)."""
 
-    vanished = open.to(unknown) | partially_filled.to(unknown) | pending_cancel.to(unknown)
-    """A complete open-orders snapshot no longer lists the order."""
+    vanished = (
+        pending_new.to(unknown)
+        | open.to(unknown)
+        | partially_filled.to(unknown)
+        | pending_cancel.to(unknown)
+    )
+    """A complete open-orders snapshot no longer lists the order (for one still in flight:
+    a report older than that snapshot arrived)."""
 
-    not_found = pending_new.to(rejected, unless="has_fills") | unknown.to(
-        rejected, unless="has_fills"
+    not_found = (
+        pending_new.to(rejected, unless="has_fills")
+        | unknown.to(rejected, unless="has_fills")
+        | pending_cancel.to(rejected, unless="has_fills")
     )
     """An order query answered that the venue has no such order."""
 
@@ -131,6 +147,10 @@ class OrderLifecycle(StateMachine):
     def complete(self) -> bool:
         """Known fills reach the order's quantity."""
         return bool(self.model.complete)
+
+    def acknowledged(self) -> bool:
+        """The venue has reported the order (a report or a fill of it was heard)."""
+        return bool(self.model.acknowledged)
 
 
 TABLE: Final[Table] = derive(OrderLifecycle)

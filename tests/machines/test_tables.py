@@ -66,11 +66,12 @@ def test_table_agrees_with_class_on_every_state_event_and_guard(
 
 
 def test_inventory_hot_tables_are_the_derived_tables() -> None:
-    for (s, e, hf, c), target in inventory._ORDER_NEXT.items():
-        assert target == order.TABLE.next(s, e, {"has_fills": hf, "complete": c}.__getitem__)
+    for (s, e, hf, c, ack), target in inventory._ORDER_NEXT.items():
+        guards = {"has_fills": hf, "complete": c, "acknowledged": ack}
+        assert target == order.TABLE.next(s, e, guards.__getitem__)
     for (s, e, u), target in inventory._ACCOUNT_NEXT.items():
         assert target == account.TABLE.next(s, e, {"unsettled": u}.__getitem__)
-    assert len(inventory._ORDER_NEXT) == len(order.TABLE.states) * len(order.TABLE.events) * 4
+    assert len(inventory._ORDER_NEXT) == len(order.TABLE.states) * len(order.TABLE.events) * 8
 
 
 def test_every_state_and_event_has_a_docstring() -> None:

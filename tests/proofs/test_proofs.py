@@ -103,11 +103,14 @@ def _status_mutant(monkeypatch: pytest.MonkeyPatch) -> None:
     mutant = attrs.evolve(table, branches=branches)
     monkeypatch.setattr(order_machine, "TABLE", mutant)
     hot = {
-        (s, e, hf, c): mutant.next(s, e, {"has_fills": hf, "complete": c}.__getitem__)
+        (s, e, hf, c, ack): mutant.next(
+            s, e, {"has_fills": hf, "complete": c, "acknowledged": ack}.__getitem__
+        )
         for s in mutant.states
         for e in mutant.events
         for hf in (False, True)
         for c in (False, True)
+        for ack in (False, True)
     }
     monkeypatch.setattr(inventory_module, "_ORDER_NEXT", hot)
 
