@@ -431,3 +431,180 @@ Event = (
     | SequenceGap
     | MessageIgnored
 )
+
+
+# --- fast construction of the hot events ---------------------------------------------------
+#
+# An attrs frozen slotted ``__init__`` sets each field through ``object.__setattr__`` (about
+# 60 ns a field). Adapters on a hot path build these events instead with ``new_*`` below:
+# the object is born as a slotless twin subclass whose ``__setattr__`` is the plain one (so
+# each field is a specialised slot store), then becomes the real class by ``__class__``
+# assignment (same layout: CPython allows it). The result is an ordinary instance of the
+# event class (``type(e) is OrderReported``), frozen, equal and hashing like one built by
+# the constructor. Validation is the same as the constructor's, done as one boolean pass:
+# ``None`` is returned when any check fails, and the caller then takes its careful path
+# (the constructor raises the precise ``InvalidEvent``).
+
+_new: Final = object.__new__
+_set: Final = object.__setattr__
+
+
+def _twin(cls: type[Any]) -> type[Any]:
+    return type(
+        f"_{cls.__name__}Init",
+        (cls,),
+        {
+            "__slots__": (),
+            "__setattr__": object.__setattr__,
+            "__delattr__": object.__delattr__,
+            "__module__": __name__,
+        },
+    )
+
+
+_ORDER_INIT: Final = _twin(OrderReported)
+_FILL_INIT: Final = _twin(FillReported)
+_BALANCE_INIT: Final = _twin(BalanceReported)
+_SIDES: Final = values.SIDES
+_KINDS: Final = values.KINDS
+
+
+def new_order_reported(
+    symbol: object,
+    order_id: object,
+    client_order_id: object,
+    side: object,
+    status: object,
+    quantity: object,
+    price: object,
+    filled_quantity: object,
+    average_price: object,
+    version: object,
+    kind: object,
+    order_type: object,
+    conditional: bool,
+) -> OrderReported | None:
+    """``OrderReported(...)`` (``triggered_order_id=None``), or None where it would raise."""
+    q, p, f, a, v = quantity, price, filled_quantity, average_price, version
+    if not (
+        type(symbol) is str
+        and symbol
+        and type(order_id) is str
+        and order_id
+        and (client_order_id is None or (type(client_order_id) is str and client_order_id))
+        and side in _SIDES
+        and status in REPORTED_STATUSES
+        and type(q) is Decimal
+        and q.is_finite()
+        and q > 0
+        and (p is None or (type(p) is Decimal and p.is_finite() and p > 0))
+        and type(f) is Decimal
+        and f.is_finite()
+        and 0 <= f <= q
+        and (a is None or (type(a) is Decimal and a.is_finite() and a >= 0))
+        and type(v) is int
+        and v >= 0
+        and (kind is None or kind in _KINDS)
+        and order_type in ORDER_TYPES
+        and (p is not None or conditional or order_type != "limit")
+    ):
+        return None
+    o = _new(_ORDER_INIT)
+    o.symbol = symbol
+    o.order_id = order_id
+    o.client_order_id = client_order_id
+    o.side = side
+    o.status = status
+    o.quantity = q
+    o.price = p
+    o.filled_quantity = f
+    o.average_price = a
+    o.version = v
+    o.kind = kind
+    o.order_type = order_type
+    o.conditional = conditional
+    o.triggered_order_id = None
+    _set(o, "__class__", OrderReported)
+    return o  # type: ignore[no-any-return]
+
+
+def new_fill_reported(
+    symbol: object,
+    order_id: object,
+    client_order_id: object,
+    trade_id: object,
+    side: object,
+    quantity: object,
+    price: object,
+    fee: object,
+    fee_asset: object,
+    version: object,
+    kind: object,
+) -> FillReported | None:
+    """``FillReported(...)`` (no realized PnL, not a liquidation), or None where it would raise."""
+    q, p, v = quantity, price, version
+    if not (
+        type(symbol) is str
+        and symbol
+        and type(order_id) is str
+        and order_id
+        and type(trade_id) is str
+        and trade_id
+        and (client_order_id is None or (type(client_order_id) is str and client_order_id))
+        and side in _SIDES
+        and type(q) is Decimal
+        and q.is_finite()
+        and q > 0
+        and type(p) is Decimal
+        and p.is_finite()
+        and p > 0
+        and (
+            fee is None
+            or (type(fee) is Decimal and fee.is_finite() and (fee_asset is not None or not fee))
+        )
+        and (fee_asset is None or (type(fee_asset) is str and fee_asset))
+        and type(v) is int
+        and v >= 0
+        and (kind is None or kind in _KINDS)
+    ):
+        return None
+    o = _new(_FILL_INIT)
+    o.symbol = symbol
+    o.order_id = order_id
+    o.client_order_id = client_order_id
+    o.trade_id = trade_id
+    o.side = side
+    o.quantity = q
+    o.price = p
+    o.fee = fee
+    o.fee_asset = fee_asset
+    o.version = v
+    o.kind = kind
+    o.realized_pnl = None
+    o.liquidation = False
+    _set(o, "__class__", FillReported)
+    return o  # type: ignore[no-any-return]
+
+
+def new_balance_reported(
+    asset: object, total: object, free: object, version: object
+) -> BalanceReported | None:
+    """``BalanceReported(...)`` (no trade ids), or None where it would raise."""
+    if not (
+        type(asset) is str
+        and asset
+        and type(total) is Decimal
+        and total.is_finite()
+        and (free is None or (type(free) is Decimal and free.is_finite()))
+        and type(version) is int
+        and version >= 0
+    ):
+        return None
+    o = _new(_BALANCE_INIT)
+    o.asset = asset
+    o.total = total
+    o.free = free
+    o.version = version
+    o.trade_ids = None
+    _set(o, "__class__", BalanceReported)
+    return o  # type: ignore[no-any-return]

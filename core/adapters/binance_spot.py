@@ -24,6 +24,7 @@ from decimal import (
     Overflow,
     Rounded,
 )
+from operator import itemgetter
 from typing import Any, Final
 
 from core.adapters import fields
@@ -41,6 +42,9 @@ from core.events import (
     StreamDisconnected,
     SubmissionFailed,
     SubmissionTimedOut,
+    new_balance_reported,
+    new_fill_reported,
+    new_order_reported,
 )
 
 __all__ = [
@@ -183,6 +187,28 @@ def _unwrap(body: Any, name: str) -> Any:
 
 def parse(message: Any) -> list[Event]:
     """Events from one decoded user-data-stream message (either form); raises only ParseError."""
+    # Fast path: the hot event kinds of a decoded JSON object, read with exact type checks;
+    # any surprise (None) and the careful path parses the message afresh and decides.
+    if type(message) is dict:
+        msg: Any = message
+        kind = msg.get("e")
+        if type(kind) is not str or "stream" in msg:
+            if "stream" in msg and "data" in msg:
+                msg = msg["data"]
+            if type(msg) is dict and "e" not in msg and "event" in msg:
+                msg = msg["event"]
+            kind = msg.get("e") if type(msg) is dict else None
+        if type(kind) is str:
+            fast = _FAST.get(kind)
+            if fast is not None:
+                events = fast(msg)
+                if events is not None:
+                    return events
+    return _parse_careful(message)
+
+
+def _parse_careful(message: Any) -> list[Event]:
+    """``parse`` without the fast path: authoritative, and the one that names errors."""
     if isinstance(message, str):
         return [] if message in ("ping", "pong") else [MessageIgnored(venue=VENUE, kind="text")]
     if isinstance(message, list):
@@ -364,6 +390,161 @@ _HANDLERS: Final[dict[str, Callable[[Mapping[str, Any], str], list[Event]]]] = {
     "serverShutdown": _nothing,  # a warning: the stream still works until it closes
     "listenKeyExpired": _broken,
     "eventStreamTerminated": _broken,
+}
+
+
+# --- stream, fast path ---------------------------------------------------------------------
+#
+# Each returns exactly what the careful handler returns for the same message, or None
+# whenever anything is not the plain expected shape (a missing key, a value of another
+# type, a string the careful path would refuse, an event the core would refuse): the
+# careful path then runs and is the one that accepts it or raises the ParseError naming
+# the field. tests/adapters/test_binance_spot_fastpath.py checks the two agree.
+
+_qd: Final = fields.quick_decimal
+_MAX_INT: Final = 10**40  # fields._MAX_INT: larger ints are not ids, times or sequences
+_EXECUTION_FIELDS: Final = itemgetter("s", "i", "c", "S", "x", "X", "q", "p", "o", "z", "Z", "T")
+_TRADE_FIELDS: Final = itemgetter("t", "l", "L", "n")
+
+
+def _fast_execution_report(msg: dict[str, Any]) -> list[Event] | None:
+    try:
+        symbol, oid, c, s_, x, raw, q_, p_, o, z_, zq_, version = _EXECUTION_FIELDS(msg)
+    except KeyError:
+        return None
+    if (
+        type(symbol) is not str
+        or type(c) is not str
+        or type(s_) is not str
+        or type(x) is not str
+        or type(raw) is not str
+        or type(o) is not str
+        or type(version) is not int
+        or not 0 <= version < _MAX_INT
+        or x not in _EXECUTION_TYPES
+    ):
+        return None
+    if type(oid) is int and 0 <= oid < _MAX_INT:
+        order_id = str(oid)
+    elif type(oid) is str and oid:
+        order_id = oid
+    else:
+        return None
+    orig = msg.get("C")
+    if orig is None or orig == "":  # as fields.opt_text: None and "" mean absent
+        cid = c or None
+    elif type(orig) is str:
+        cid = orig
+    else:
+        return None
+    side = _SIDES.get(s_)
+    status = _STATUSES.get(raw)
+    quantity, raw_price, filled, quote = _qd(q_), _qd(p_), _qd(z_), _qd(zq_)
+    if (
+        side is None
+        or status is None
+        or quantity is None
+        or raw_price is None
+        or filled is None
+        or quote is None
+        or raw_price < 0
+    ):
+        return None
+    if raw == "PENDING_CANCEL" and filled > 0:
+        status = "partially_filled"
+    if raw_price == 0 or o == "MARKET":
+        price, order_type = None, "market"
+    else:
+        price, order_type = raw_price, "limit"
+    average = None
+    if filled > 0 and quote > 0:
+        try:
+            average = _AVG.divide(quote, filled)
+        except ArithmeticError:
+            return None
+    order = new_order_reported(
+        symbol,
+        order_id,
+        cid,
+        side,
+        status,
+        quantity,
+        price,
+        filled,
+        average,
+        version,
+        "spot",
+        order_type,
+        raw == "PENDING_NEW",
+    )
+    if order is None:
+        return None
+    if x != "TRADE":
+        return [order]
+    try:
+        tid, l_, lp_, n_ = _TRADE_FIELDS(msg)
+    except KeyError:
+        return None
+    if type(tid) is int and 0 <= tid < _MAX_INT:
+        trade_id = str(tid)
+    elif type(tid) is str and tid:
+        trade_id = tid
+    else:
+        return None
+    fee_asset = msg.get("N")
+    if fee_asset == "":
+        fee_asset = None
+    elif fee_asset is not None and type(fee_asset) is not str:
+        return None
+    fill = new_fill_reported(
+        symbol,
+        order_id,
+        cid,
+        trade_id,
+        side,
+        _qd(l_),
+        _qd(lp_),
+        _qd(n_),  # None (not a plain decimal string) is refused below: a fee is required here
+        fee_asset,
+        version,
+        "spot",
+    )
+    if fill is None or fill.fee is None:
+        return None
+    return [order, fill]
+
+
+def _fast_account_position(msg: dict[str, Any]) -> list[Event] | None:
+    version = msg.get("u")
+    items = msg.get("B")
+    if type(version) is not int or not 0 <= version < _MAX_INT or type(items) is not list:
+        return None
+    out: list[Event] = []
+    add = _SUM.add
+    for b in items:
+        if type(b) is not dict:
+            return None
+        try:
+            asset, f_, l_ = b["a"], b["f"], b["l"]
+        except KeyError:
+            return None
+        free, locked = _qd(f_), _qd(l_)
+        if free is None or locked is None:
+            return None
+        try:
+            total = add(free, locked)
+        except ArithmeticError:
+            return None
+        report = new_balance_reported(asset, total, free, version)
+        if report is None:
+            return None
+        out.append(report)
+    return out
+
+
+_FAST: Final[dict[str, Callable[[dict[str, Any]], list[Event] | None]]] = {
+    "executionReport": _fast_execution_report,
+    "outboundAccountPosition": _fast_account_position,
 }
 
 

@@ -108,6 +108,39 @@ def to_decimal(value: Any, name: str) -> Decimal:
     return d
 
 
+# Decimals already read from a venue string, by that exact string: venues repeat the same
+# prices, quantities and zeros ("0.00000000") constantly, and a dict hit is several times
+# cheaper than parsing and checking. Only plain strings that ``decimal`` accepts are stored
+# (a Decimal is immutable, so sharing one is invisible); bounded: cleared when full.
+_CACHE: dict[str, Decimal] = {}
+_CACHE_SIZE = 4096
+_CACHE_KEY_LEN = 40
+
+
+def quick_decimal(value: object) -> Decimal | None:
+    """What ``decimal`` returns for a field holding ``value``, if it is a plain decimal string.
+
+    None for anything else (an int, a non-str, a malformed or non-finite string, surrounding
+    whitespace): the caller then takes the careful path, which accepts or names the error.
+    """
+    if type(value) is not str:
+        return None
+    d = _CACHE.get(value)
+    if d is not None:
+        return d
+    try:
+        d = _D(value)
+    except ArithmeticError:
+        return None
+    if not d.is_finite() or value.strip() != value:
+        return None
+    if len(value) <= _CACHE_KEY_LEN:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[value] = d
+    return d
+
+
 def decimal(msg: Mapping[str, Any], key: str, where: str) -> Decimal:
     """A required decimal field."""
     # The common case first (a plain decimal string), without building the field's name.
