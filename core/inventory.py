@@ -667,7 +667,8 @@ class Inventory:
             self._by_xid[(ii, r.order_id)] = o
         elif o.client_order_id is None and r.client_order_id is not None:
             self._link(o, r.client_order_id)
-        o.max_version = max(o.max_version, v)
+        if v > o.max_version:
+            o.max_version = v
         if r.filled_quantity > o.reported_filled:
             o.reported_filled = r.filled_quantity
             o.reported_avg = r.average_price
@@ -699,12 +700,10 @@ class Inventory:
             return
         self._order_event(o, event, v)
         q = o.quantity
-        if (
-            q is not None
-            and o.state not in _TERMINAL
-            and max(o.known_filled, o.reported_filled) >= q
-        ):
-            self._order_event(o, "fill", v)  # fills heard before the quantity reach it
+        if q is not None and o.state not in _TERMINAL:
+            k, rf = o.known_filled, o.reported_filled
+            if k >= q or rf >= q:
+                self._order_event(o, "fill", v)  # fills heard before the quantity reach it
         if o.reported_filled > o.known_filled and o.state in _TERMINAL and not o.retired:
             self._implied[o.n] = o
 
@@ -820,7 +819,8 @@ class Inventory:
         o.fills[f.trade_id] = fill
         o.known_filled += f.quantity
         o.known_notional += f.quantity * f.price
-        o.max_version = max(o.max_version, f.version)
+        if f.version > o.max_version:
+            o.max_version = f.version
         if f.fee:
             assert f.fee_asset is not None
             o.fees[f.fee_asset] = o.fees.get(f.fee_asset, ZERO) + f.fee

@@ -117,18 +117,22 @@ class AssetLedger:
         pending = self.pending
         if not pending:
             return _NOTHING
-        keep: dict[object, Change] = {}
-        dropped: list[Change] = []
-        for key, ch in pending.items():
-            if ch[0] <= version or (ids and ch[3] in ids):
-                dropped.append(ch)
-            else:
-                keep[key] = ch
-        if dropped:
-            self.pending = keep
-            if keep:
-                self.sum_total = sum((c[TOTAL] for c in keep.values()), ZERO)
-                self.sum_free = sum((c[FREE] for c in keep.values()), ZERO)
-            else:
-                self.sum_total = self.sum_free = ZERO
+        if ids:
+            dropped = [ch for ch in pending.values() if ch[0] <= version or ch[3] in ids]
+        else:
+            dropped = [ch for ch in pending.values() if ch[0] <= version]
+        if not dropped:
+            return dropped
+        if len(dropped) == len(pending):
+            self.pending = {}
+            self.sum_total = self.sum_free = ZERO
+            return dropped
+        keep = {
+            key: ch
+            for key, ch in pending.items()
+            if not (ch[0] <= version or (ids and ch[3] in ids))
+        }
+        self.pending = keep
+        self.sum_total = sum((c[TOTAL] for c in keep.values()), ZERO)
+        self.sum_free = sum((c[FREE] for c in keep.values()), ZERO)
         return dropped
