@@ -76,6 +76,8 @@ _STATUS_EVENT: Final = {
 }
 _NO_LOCK_STATES: Final = frozenset({"rejected", "triggered"})
 _LIVE_EVENTS: Final = frozenset({"accepted", "fill"})
+# Local states an order the venue has not spoken of yet can be in.
+_IN_FLIGHT_STATES: Final = frozenset({"pending_new", "pending_cancel"})
 # Where a fill's own message puts it: counted and waiting for reports, or already covered.
 
 
@@ -360,14 +362,21 @@ class Inventory:
             out.append(ResyncAccount(reason=f"account is {self._sync}"))
         for o in self._live.values():
             if o.state == "unknown":
-                out.append(
-                    QueryOrder(
-                        symbol=o.inst.symbol,
-                        client_order_id=o.client_order_id,
-                        order_id=o.order_id,
-                        reason="order fate unknown",
-                    )
+                reason = "order fate unknown"
+            elif o.state == "pending_cancel" and o.accept_version is None:
+                # Canceled before the venue spoke of it: if both answers are lost, only a
+                # query can tell whether it ever lived.
+                reason = "cancel requested before the venue acknowledged the order"
+            else:
+                continue
+            out.append(
+                QueryOrder(
+                    symbol=o.inst.symbol,
+                    client_order_id=o.client_order_id,
+                    order_id=o.order_id,
+                    reason=reason,
                 )
+            )
         for o in self._implied.values():
             out.append(
                 QueryOrder(
@@ -695,7 +704,7 @@ class Inventory:
         if v <= o.vanished_at and event in _LIVE_EVENTS:
             # Older than a complete snapshot that did not list the order: it says nothing
             # of now, except that an order still thought in flight was already live then.
-            if o.state == "pending_new":
+            if o.state in _IN_FLIGHT_STATES:
                 self._order_event(o, "vanished", v)
             return
         self._order_event(o, event, v)
@@ -843,7 +852,7 @@ class Inventory:
             if o.pending == 0:
                 self._retire(o)
         elif f.version <= o.vanished_at and (o.quantity is None or o.known_filled < o.quantity):
-            if o.state == "pending_new":
+            if o.state in _IN_FLIGHT_STATES:
                 self._order_event(o, "vanished", f.version)
         else:
             self._order_event(o, "fill", f.version)

@@ -18,7 +18,8 @@ Accounting rules (the ones the core assumes, DESIGN §2):
   third asset (BNB) when there is enough of it; derivative fees in the settle asset or the
   third asset. A fee < 0 is a rebate.
 * Derivative entry prices and realized PnL use ``core.position.step`` so rounding matches
-  the core; each fill reports the venue's own realized PnL (``FillReported.realized_pnl``).
+  the core; each fill reports the venue's own realized PnL (``FillReported.realized_pnl``),
+  rounded like a venue's figure to ``pnl_places`` decimals (inverse fees too).
 * An order's average price is ``EXACT.divide(sum(q * p), sum(q))``.
 
 The model asserts its own invariants after every change: no free balance below zero, and
@@ -149,12 +150,15 @@ class Trade:
         """Quantity with the sign of its side (a buy is positive)."""
         return self.quantity if self.side == "buy" else -self.quantity
 
-    def report(self, fast: bool = False) -> ev.FillReported:
-        """The fill message; ``fast`` is the fee-less early copy (TRADE_LITE, execution.fast)."""
+    def report(self, fast: bool = False, with_client_id: bool = True) -> ev.FillReported:
+        """The fill message; ``fast`` is the fee-less early copy (TRADE_LITE, execution.fast).
+
+        ``with_client_id=False`` leaves the client order id out, as Bybit's fast copy may.
+        """
         return ev.FillReported(
             symbol=self.instrument.symbol,
             order_id=self.order_id,
-            client_order_id=self.client_order_id,
+            client_order_id=self.client_order_id if with_client_id else None,
             trade_id=self.trade_id,
             side=self.side,
             quantity=self.quantity,
@@ -225,6 +229,7 @@ class ExchangeModel:
         seed: int = 0,
         fast_fills: float = 0.0,
         recent_trades: int | None = None,
+        pnl_places: int | None = 10,
         check: bool = True,
     ) -> None:
         self.instruments: dict[str, Instrument] = {}
@@ -235,6 +240,9 @@ class ExchangeModel:
         self.rng = random.Random(seed)
         self.fast_fills = fast_fills
         self.recent_trades = recent_trades
+        # Venues send PnL and fees as finite decimals; unrounded, 28-digit figures would
+        # make wallet sums depend on the order of additions.
+        self._places = None if pnl_places is None else Decimal(1).scaleb(-pnl_places)
         self.check = check
         self._version = 0
         self._total: dict[str, Decimal] = {}
@@ -360,7 +368,11 @@ class ExchangeModel:
         *,
         post_only: bool = False,
     ) -> ModelOrder | Rejection:
-        """Place an order; a refusal for funds emits nothing (Binance -2010), post-only pushes a rejection."""
+        """Place an order.
+
+        A refusal for funds emits nothing (Binance -2010: the REST call fails); a post-only
+        order that would cross is pushed as ``rejected``.
+        """
         inst = self.instruments[symbol]
         order_type = "market" if price is None else "limit"
         unit = ZERO
@@ -419,8 +431,13 @@ class ExchangeModel:
         fee_rate: Decimal = ZERO,
         fee_in: str = "received",
         fast: bool | None = None,
+        fast_client_id: bool = True,
     ) -> Trade | Rejection:
-        """Execute (part of) an open order at ``price`` (default: its limit price)."""
+        """Execute (part of) an open order at ``price`` (default: its limit price).
+
+        ``fast`` sends a fee-less copy first (default: at the model's ``fast_fills`` rate);
+        ``fast_client_id=False`` leaves the client order id out of that copy.
+        """
         o = self.order(key)
         if o is None or not o.is_open:
             return Rejection(f"fill {key}: no open order")
@@ -430,7 +447,7 @@ class ExchangeModel:
             return Rejection(f"fill {key}: needs a positive quantity and price")
         if o.price is not None and (p > o.price if o.side == "buy" else p < o.price):
             return Rejection(f"fill {key}: price {p} worse than the limit {o.price}")
-        return self._execute(o, q, p, fee_rate, fee_in, fast, liquidation=False)
+        return self._execute(o, q, p, fee_rate, fee_in, fast, False, fast_client_id)
 
     def cancel(self, key: str, reason: str = "canceled") -> ModelOrder | Rejection:
         """Cancel an open order (by the bot or the venue); unknown or ended: a rejection."""
@@ -506,6 +523,9 @@ class ExchangeModel:
         self._version += 1
         return self._version
 
+    def _round(self, x: Decimal) -> Decimal:
+        return x if self._places is None else x.quantize(self._places, context=EXACT)
+
     def _free(self, asset: str) -> Decimal:
         return self._total.get(asset, ZERO) - self._locked.get(asset, ZERO)
 
@@ -568,7 +588,7 @@ class ExchangeModel:
             return (inst.base, rate * q) if side == "buy" else (inst.quote, rate * q * p)
         notional = q * inst.contract_size
         if inst.kind == "inverse":
-            return inst.settle, EXACT.divide(rate * notional, p)
+            return inst.settle, self._round(EXACT.divide(rate * notional, p))
         return inst.settle, rate * notional * p
 
     def _execute(
@@ -580,6 +600,7 @@ class ExchangeModel:
         fee_in: str,
         fast: bool | None,
         liquidation: bool,
+        fast_client_id: bool = True,
     ) -> Trade | Rejection:
         inst = o.instrument
         buy = o.side == "buy"
@@ -594,7 +615,10 @@ class ExchangeModel:
                 unlock[o.reserve_asset] = q * o.reserve_unit
         else:
             qty, entry = self._positions[inst.symbol]
-            nq, ne, pnl = step(qty, entry, q if buy else -q, p, inst.kind == "inverse", inst.contract_size)
+            nq, ne, pnl = step(
+                qty, entry, q if buy else -q, p, inst.kind == "inverse", inst.contract_size
+            )
+            pnl = self._round(pnl)
             new_pos = (nq, ne)
             moves[inst.settle] = pnl
         fee_asset, fee = self._fee(inst, o.side, q, p, fee_rate, fee_in)
@@ -658,12 +682,14 @@ class ExchangeModel:
         if fast is None:
             fast = self.rng.random() < self.fast_fills
         if fast:
-            self._emit("fills", trade.report(fast=True))
+            self._emit("fills", trade.report(fast=True, with_client_id=fast_client_id))
         self._emit("fills", trade.report())
         self._emit("orders", o.report())
         self._emit_balances(v, changed)
         if new_pos is not None:
-            self._emit("positions", ev.PositionReported(inst.symbol, new_pos[0], new_pos[1], v, inst.kind))
+            self._emit(
+                "positions", ev.PositionReported(inst.symbol, new_pos[0], new_pos[1], v, inst.kind)
+            )
         self._check()
         return trade
 

@@ -99,9 +99,11 @@ class NaiveTracker:
                 self.apply(p)
             for o in event.open_orders:
                 self.apply(o)
-        elif isinstance(event, ev.SubmissionFailed | ev.OrderNotFound):
-            if event.client_order_id is not None:
-                self._orders.pop(event.client_order_id, None)
+        elif (
+            isinstance(event, ev.SubmissionFailed | ev.OrderNotFound)
+            and event.client_order_id is not None
+        ):
+            self._orders.pop(event.client_order_id, None)
 
     def _on_order(self, r: ev.OrderReported) -> None:
         key = r.client_order_id or r.order_id

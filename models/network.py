@@ -1,4 +1,4 @@
-"""The chaotic network between the exchange model and the Inventory: delay, reorder, duplicate, drop.
+"""The chaotic network between the exchange model and the Inventory: delay, reorder, dup, drop.
 
 ``ChaoticNetwork`` keeps one FIFO queue per stream. A test drives it step by step
 (``deliver_head``, ``deliver_at`` to reorder, ``duplicate``, ``drop``, ``delay``,
@@ -37,6 +37,8 @@ class FaultProfile:
     drop: float = 0.0
     disconnect: float = 0.0
     reconnect: float = 0.5
+    echo: float = 0.0
+    """Probability that a message is sent twice, back to back (a venue or proxy replay)."""
 
     def __attrs_post_init__(self) -> None:
         faults = self.reorder + self.duplicate + self.delay + self.drop + self.disconnect
@@ -47,7 +49,9 @@ class FaultProfile:
 #: No faults besides delay/reorder across streams: nothing is lost.
 LOSSLESS: Final = FaultProfile(drop=0.0, disconnect=0.0)
 #: Everything a real private stream does, drops and disconnects included.
-HOSTILE: Final = FaultProfile(reorder=0.2, duplicate=0.1, delay=0.1, drop=0.03, disconnect=0.005)
+HOSTILE: Final = FaultProfile(
+    reorder=0.2, duplicate=0.1, delay=0.1, drop=0.03, disconnect=0.005, echo=0.1
+)
 
 
 @attrs.frozen(slots=True)
@@ -85,7 +89,9 @@ class ChaoticNetwork:
 
     def describe(self) -> str:
         """How to replay this network: its seed and fault profile (print it on every failure)."""
-        return f"ChaoticNetwork(seed={self.seed}, profile={self.profile}, sequenced={self.sequenced})"
+        return (
+            f"ChaoticNetwork(seed={self.seed}, profile={self.profile}, sequenced={self.sequenced})"
+        )
 
     # --- sending ------------------------------------------------------------------------
 
@@ -95,10 +101,12 @@ class ChaoticNetwork:
             raise KeyError(f"{self.describe()}: unknown stream {stream!r}")
         self._sent[stream] += 1
         env = Envelope(stream, self._sent[stream], event, note)
-        if self.connected:
-            self.queues[stream].append(env)
-        else:
-            self.lost.append(env)
+        copies = 2 if self.profile.echo and self.rng.random() < self.profile.echo else 1
+        for _ in range(copies):
+            if self.connected:
+                self.queues[stream].append(env)
+            else:
+                self.lost.append(env)
 
     def send_all(self, items: Iterable[tuple[str, ev.Event]]) -> None:
         """Send (stream, event) pairs in order (``ExchangeModel.take_emitted`` output)."""
@@ -154,12 +162,16 @@ class ChaoticNetwork:
         """Remove a message and return its envelope (the caller delivers or discards it)."""
         return self._take(stream, index)
 
-    def duplicate(self, stream: str, index: int) -> None:
-        """Send a copy of a message in flight again (a replay after reconnect, REST and push)."""
+    def duplicate(self, stream: str, index: int, adjacent: bool = False) -> None:
+        """Send a copy of a message in flight again: right behind it, or at the back (a replay)."""
         q = self.queues[stream]
         if not q:
             raise IndexError(f"{self.describe()}: nothing in flight on {stream!r}")
-        q.append(q[index % len(q)])
+        i = index % len(q)
+        if adjacent:
+            q.insert(i + 1, q[i])
+        else:
+            q.append(q[i])
 
     def drop(self, stream: str, index: int) -> Envelope:
         """Lose a message in flight."""
@@ -214,7 +226,7 @@ class ChaoticNetwork:
             return []
         r -= p.drop
         if r < p.duplicate:
-            self.duplicate(stream, index)
+            self.duplicate(stream, index, adjacent=self.rng.random() < 0.5)
             return []
         r -= p.duplicate
         if r < p.delay:

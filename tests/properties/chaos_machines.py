@@ -7,12 +7,13 @@ duplicates, delays, drops and disconnects; the bot answers the tracker's request
 the venue (snapshot, order query). Invariants are named after the property they check.
 ``quiesce`` (a rule, and the end of every run) delivers everything and checks P2.
 
-Subclass and set ``TRACKER`` (a mutant, or ``NaiveTracker``) and ``CHECKS`` to aim the same
+Subclass and override ``make_tracker`` (e.g. ``NaiveTracker``) and ``CHECKS`` to aim the same
 world at another tracker: ``tests/properties/test_teeth.py`` does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import ClassVar
 
@@ -25,18 +26,19 @@ from hypothesis.stateful import (
     rule,
 )
 
+from core import Instrument, Inventory
+from models.exchange import ExchangeModel
+from models.network import FaultProfile
 from tests.properties.chaos_harness import (
     ALL_CHECKS,
     DERIVATIVES,
     SPOT,
     Account,
     Harness,
-    TrackerFactory,
+    Tracker,
     fill_price,
     part,
 )
-from core import Inventory
-from models.exchange import STREAMS, ExchangeModel
 
 D = Decimal
 FRACTIONS = st.sampled_from([D(1), D("0.5"), D("0.25"), D("0.7")])
@@ -49,16 +51,19 @@ def _ready(m: ChaosMachine) -> bool:
 
 
 class ChaosMachine(RuleBasedStateMachine):
-    """The shared rules; ``ACCOUNT`` picks the account, ``TRACKER`` the tracker under test."""
+    """The shared rules; ``ACCOUNT`` picks the account, ``make_tracker`` the tracker under test."""
 
     ACCOUNT: ClassVar[Account] = SPOT
-    TRACKER: ClassVar[TrackerFactory] = Inventory
     CHECKS: ClassVar[frozenset[str]] = ALL_CHECKS
 
     def __init__(self) -> None:
         super().__init__()
         self._h: Harness | None = None
         self.lossy = False
+
+    def make_tracker(self, instruments: Iterable[Instrument]) -> Tracker:
+        """The tracker under test (override to test another one)."""
+        return Inventory(instruments)
 
     @property
     def h(self) -> Harness:
@@ -69,11 +74,22 @@ class ChaosMachine(RuleBasedStateMachine):
         syms = self.ACCOUNT.symbols
         return syms[i % len(syms)]
 
-    @initialize(seed=st.integers(0, 2**32 - 1), sequenced=st.booleans(), lossy=st.booleans())
-    def start(self, seed: int, sequenced: bool, lossy: bool) -> None:
+    @initialize(
+        seed=st.integers(0, 2**32 - 1),
+        sequenced=st.booleans(),
+        lossy=st.booleans(),
+        echo=st.sampled_from([0.0, 0.0, 0.5, 1.0]),
+    )
+    def start(self, seed: int, sequenced: bool, lossy: bool, echo: float) -> None:
+        """One world per program; ``echo`` sends that share of messages twice back to back."""
         self.lossy = lossy
         self._h = Harness(
-            self.ACCOUNT, self.TRACKER, seed=seed, sequenced=sequenced, checks=self.CHECKS
+            self.ACCOUNT,
+            self.make_tracker,
+            seed=seed,
+            sequenced=sequenced,
+            checks=self.CHECKS,
+            profile=FaultProfile(echo=echo),
         )
 
     # --- bot ----------------------------------------------------------------------------
@@ -99,13 +115,7 @@ class ChaosMachine(RuleBasedStateMachine):
     @precondition(lambda m: _ready(m) and bool(m.h.cids))
     @rule(i=INDEX)
     def cancel(self, i: int) -> None:
-        cid = self.h.cids[-1 - i % len(self.h.cids)]
-        if cid in self.h.local_only:
-            return  # cancel of an order the venue never got: test_found_bugs.py, bug 3
-        mo = self.h.model.order(cid)
-        if cid in self.h.sync_rejected or (mo is not None and mo.status == "rejected"):
-            return  # cancel racing a venue rejection: test_found_bugs.py, bug 4
-        self.h.cancel(cid)
+        self.h.cancel(self.h.cids[-1 - i % len(self.h.cids)])
 
     @rule(offset=st.integers(-1, 1), extra=st.sampled_from([D(0), D(1), D(-1)]))
     def decide(self, offset: int, extra: Decimal) -> None:
@@ -116,10 +126,16 @@ class ChaosMachine(RuleBasedStateMachine):
     # --- exchange -----------------------------------------------------------------------
 
     @precondition(lambda m: _ready(m) and bool(m.h.model.open_orders()))
-    @rule(i=INDEX, fraction=FRACTIONS, offset=st.integers(0, 2), fee_rate=FEE_RATES,
-          fee_in=st.sampled_from(["received", "settle", "third"]), fast=st.booleans())
+    @rule(
+        i=INDEX,
+        fraction=FRACTIONS,
+        offset=st.integers(0, 2),
+        fee_rate=FEE_RATES,
+        fee_in=st.sampled_from(["received", "settle", "third"]),
+        fast=st.sampled_from(["no", "fee-less", "fee-less, no client id"]),
+    )
     def fill(
-        self, i: int, fraction: Decimal, offset: int, fee_rate: Decimal, fee_in: str, fast: bool
+        self, i: int, fraction: Decimal, offset: int, fee_rate: Decimal, fee_in: str, fast: str
     ) -> None:
         opens = self.h.model.open_orders()
         mo = opens[i % len(opens)]
@@ -127,7 +143,15 @@ class ChaosMachine(RuleBasedStateMachine):
         p = fill_price(self.h, mo, offset)
 
         def act(m: ExchangeModel) -> object:
-            return m.fill(mo.order_id, q, p, fee_rate=fee_rate, fee_in=fee_in, fast=fast)
+            return m.fill(
+                mo.order_id,
+                q,
+                p,
+                fee_rate=fee_rate,
+                fee_in=fee_in,
+                fast=fast != "no",
+                fast_client_id=fast != "fee-less, no client id",
+            )
 
         self.h.exchange(act)
 
@@ -157,11 +181,30 @@ class ChaosMachine(RuleBasedStateMachine):
         busy = self.h.net.busy_streams()
         return busy[i % len(busy)]
 
-    @precondition(lambda m: _ready(m) and m.h.net.pending() > 0)
-    @rule(s=INDEX, index=st.sampled_from([0, 0, 1, 2, 5]))
-    def deliver(self, s: int, index: int) -> None:
-        """Deliver the head of a stream (index 0) or overtake it (reorder)."""
-        self.h.deliver_all(self.h.net.deliver_at(self._busy(s), index))
+    @precondition(lambda m: _ready(m) and m.h.net.pending() + m.h.rest.pending() > 0)
+    @rule(index=st.integers(0, 63))
+    def deliver(self, index: int) -> None:
+        """Deliver any message in flight, push or REST answer (reorder in and across streams)."""
+        h = self.h
+        i = index % (h.net.pending() + h.rest.pending())
+        for stream in h.net.streams:
+            n = h.net.pending(stream)
+            if i < n:
+                h.deliver_all(h.net.deliver_at(stream, i))
+                return
+            i -= n
+        h.deliver_rest(i)
+
+    @precondition(lambda m: _ready(m) and m.h.net.pending() + m.h.rest.pending() > 0)
+    @rule()
+    def deliver_orders_and_fills(self) -> None:
+        """Every order and fill message and REST answer arrives; balance/position reports lag."""
+        h = self.h
+        while h.rest.pending():
+            h.deliver_rest(0)
+        while h.net.pending("orders") or h.net.pending("fills"):
+            busy = [s for s in ("orders", "fills") if h.net.pending(s)]
+            h.deliver_all(h.net.deliver_head(h.net.rng.choice(busy)))
 
     @precondition(lambda m: _ready(m) and m.h.net.pending() > 0)
     @rule(n=st.integers(1, 6))
@@ -173,9 +216,10 @@ class ChaosMachine(RuleBasedStateMachine):
             self.h.deliver_all(self.h.net.deliver_head(self.h.net.rng.choice(busy)))
 
     @precondition(lambda m: _ready(m) and m.h.net.pending() > 0)
-    @rule(s=INDEX, index=INDEX)
-    def duplicate(self, s: int, index: int) -> None:
-        self.h.net.duplicate(self._busy(s), index)
+    @rule(s=INDEX, index=INDEX, adjacent=st.booleans())
+    def duplicate(self, s: int, index: int, adjacent: bool) -> None:
+        """A message arrives twice: right after itself, or much later (a replay)."""
+        self.h.net.duplicate(self._busy(s), index, adjacent=adjacent)
 
     @precondition(lambda m: _ready(m) and m.h.net.pending() > 0)
     @rule(s=INDEX, index=INDEX)

@@ -6,7 +6,14 @@ Hypothesis profile (``tests/conftest.py``: ``ci`` by default, ``deep`` for fuzzi
 
 from __future__ import annotations
 
+from hypothesis import settings
+
 from tests.properties.chaos_machines import DerivativeChaos, SpotChaos
 
+#: The state machines are the heart of the suite: 5x the profile's examples.
+STATEFUL = settings(max_examples=5 * settings().max_examples)
+
 TestSpotAccount = SpotChaos.TestCase
+TestSpotAccount.settings = STATEFUL
 TestDerivativeAccount = DerivativeChaos.TestCase
+TestDerivativeAccount.settings = STATEFUL
