@@ -197,6 +197,9 @@ class _Order:
 
     def unseen(self) -> Decimal | None:
         """Quantity that may have filled without our hearing; None if unbounded."""
+        if self.state == "triggered":
+            # Handed to a new order we may not know yet: it may fill in full, unheard.
+            return self.quantity
         if self.state in _TERMINAL:
             return self.reported_filled - self.known_filled
         if self.quantity is None:
@@ -242,6 +245,10 @@ class Inventory:
         self._by_cid: dict[str, _Order] = {}
         self._live: dict[int, _Order] = {}
         self._implied: dict[int, _Order] = {}
+        self._handoff: dict[int, _Order] = {}
+        # Version of the last complete open-orders snapshot: a venue order first heard of
+        # through an older live report was already gone by then.
+        self._orders_complete_at = -1
         self._retired: deque[_Order] = deque()
         self._history = history
         self._forgotten: dict[int, int] = {}
@@ -603,6 +610,10 @@ class Inventory:
     def _ended(self, o: _Order, version: int | None) -> None:
         """An order became terminal: release its remaining reserve once."""
         self._live.pop(o.n, None)
+        if o.state == "triggered":
+            self._handoff[o.n] = o  # widens exposure until the order it became is known
+            if len(self._handoff) > self._history:
+                del self._handoff[next(iter(self._handoff))]
         if o.reported_filled > o.known_filled:
             self._implied[o.n] = o
         if o.inst.kind == "spot" and o.lock_unit:
@@ -668,6 +679,8 @@ class Inventory:
             if self._forgotten_event(ii, v):
                 return
             o = self._new_order(ii, r.side)
+            if not r.conditional:
+                o.vanished_at = self._orders_complete_at
             o.client_order_id = r.client_order_id
             if r.client_order_id is not None:
                 self._by_cid[r.client_order_id] = o
@@ -818,6 +831,7 @@ class Inventory:
                 )
         else:
             o = self._new_order(ii, f.side)
+            o.vanished_at = self._orders_complete_at
             o.client_order_id = f.client_order_id
             if f.client_order_id is not None and f.client_order_id not in self._by_cid:
                 self._by_cid[f.client_order_id] = o
@@ -1104,6 +1118,8 @@ class Inventory:
                 ):
                     o.vanished_at = s.version
                     self._order_event(o, "vanished")
+        if s.orders_complete and s.version > self._orders_complete_at:
+            self._orders_complete_at = s.version
         if s.balances_complete and (s.positions_complete or not self._positions):
             self._account_event("snapshot")
 
@@ -1192,6 +1208,12 @@ class Inventory:
     def _widening(self) -> Iterable[_Order]:
         yield from self._live.values()
         yield from self._implied.values()
+        for n, o in list(self._handoff.items()):
+            tid = o.triggered_order_id
+            if tid is not None and self._match(o.ii, tid, None) is not None:
+                del self._handoff[n]  # the triggered order carries the exposure now
+            else:
+                yield o
 
     def _asset_exposure(self, asset: str) -> Exposure:
         b = self.balance(asset)
