@@ -3,10 +3,27 @@
 ``ExchangeModel`` holds what the venue holds — spot balances with locked funds, linear and
 inverse positions, orders and their fills — and changes only through explicit actions
 (``submit``, ``fill``, ``cancel``, ``expire``, ``deposit``, ``withdraw``, ``funding``,
-``liquidate``, or a price path with ``set_price``). Every change takes the next version
-(one global counter) and emits the core events a real venue would push, on separate
-named streams (``STREAMS``); ``take_emitted`` hands them to the network. REST answers
-(``snapshot``, ``query_order``) are returned directly, as of the current version.
+``liquidate``, ``amend``, ``submit_conditional``, or a price path with ``set_price``).
+Every change takes the next version (one global counter) and emits the core events a
+real venue would push, on separate named streams (``STREAMS``); ``take_emitted`` hands
+them to the network. REST answers (``snapshot``, ``query_order``) are returned directly,
+as of the current version.
+
+Venue styles the model can take on (DESIGN §2 Edge rules):
+
+* Conditional orders (``submit_conditional``) reserve nothing and cannot fill until
+  ``set_price`` crosses their trigger. ``style="same"`` (Bybit) reports them
+  ``conditional=True`` and, once triggered, live (``conditional=False``) under the same
+  order id; ``style="separate"`` (Binance USD-M algo, OKX algo) ends the conditional
+  order ``triggered`` with ``triggered_order_id`` naming a new, client-id-less order.
+  A trigger the account cannot fund cancels the conditional order.
+* ``amend`` (Binance ``REPLACED``, OKX ``amend``): quantity down and/or a new limit price,
+  a versioned order report; the reserve follows.
+* ``okx_reports``: the share of fills whose balance and position reports name the fill
+  by trade id (OKX ``balance_and_position``) with a version one below the fill's. Versions
+  then step by 2 so that such a report never ties with another one.
+* ``free_none``: the share of balance reports of never-locked assets sent without
+  ``free`` (OKX: the locked amount is unchanged).
 
 Accounting rules (the ones the core assumes, DESIGN §2):
 
@@ -45,7 +62,7 @@ from core.views import Balance, Position
 STREAMS: Final = ("orders", "fills", "balances", "positions")
 ZERO: Final = Decimal(0)
 ONE: Final = Decimal(1)
-TERMINAL: Final = frozenset({"filled", "canceled", "rejected", "expired"})
+TERMINAL: Final = frozenset({"filled", "canceled", "rejected", "expired", "triggered"})
 #: How a fill's fee is charged: the asset the trade delivers, the settle asset, or a third one.
 FEE_PLACES: Final = frozenset({"received", "settle", "third"})
 
@@ -82,6 +99,13 @@ class ModelOrder:
     trade_ids: list[str] = attrs.field(factory=list)
     accept_version: int | None = None
     end_version: int | None = None
+    conditional: bool = False
+    trigger_price: Decimal | None = None
+    trigger_above: bool = True
+    style: str = ""
+    triggered_order_id: str | None = None
+    parent_id: str | None = None
+    trigger_version: int | None = None
 
     @property
     def remaining(self) -> Decimal:
@@ -124,6 +148,8 @@ class ModelOrder:
             version=self.version,
             kind=self.instrument.kind,
             order_type=self.order_type,
+            conditional=self.conditional,
+            triggered_order_id=self.triggered_order_id,
         )
 
 
@@ -231,6 +257,8 @@ class ExchangeModel:
         recent_trades: int | None = None,
         pnl_places: int | None = 10,
         check: bool = True,
+        okx_reports: float = 0.0,
+        free_none: float = 0.0,
     ) -> None:
         self.instruments: dict[str, Instrument] = {}
         for inst in instruments:
@@ -244,6 +272,10 @@ class ExchangeModel:
         # make wallet sums depend on the order of additions.
         self._places = None if pnl_places is None else Decimal(1).scaleb(-pnl_places)
         self.check = check
+        self.okx_reports = okx_reports
+        self.free_none = free_none
+        self._step = 2 if okx_reports else 1
+        self._ever_locked: set[str] = set()
         self._version = 0
         self._total: dict[str, Decimal] = {}
         self._locked: dict[str, Decimal] = {}
@@ -317,8 +349,12 @@ class ExchangeModel:
         return self.orders.get(oid if oid is not None else key)
 
     def open_orders(self) -> list[ModelOrder]:
-        """Orders live on the book."""
-        return [o for o in self.orders.values() if o.is_open]
+        """Orders live on the book (conditional orders not yet triggered aside)."""
+        return [o for o in self.orders.values() if o.is_open and not o.conditional]
+
+    def conditional_orders(self) -> list[ModelOrder]:
+        """Conditional orders waiting for their trigger."""
+        return [o for o in self.orders.values() if o.is_open and o.conditional]
 
     def take_emitted(self) -> list[tuple[str, ev.Event]]:
         """The (stream, event) pairs emitted since the last call, in emission order."""
@@ -341,7 +377,13 @@ class ExchangeModel:
                 ev.PositionReported(s, q, e, v, self.instruments[s].kind)
                 for s, (q, e) in sorted(self._positions.items())
             ),
-            open_orders=tuple(o.report() for o in self.open_orders()),
+            # Bybit lists untriggered conditional orders with the open ones; algo orders
+            # (Binance, OKX) have their own endpoint (``query_order``).
+            open_orders=tuple(
+                o.report()
+                for o in self.orders.values()
+                if o.is_open and (not o.conditional or o.style == "same")
+            ),
             trades=tuple(t.report() for t in trades),
         )
 
@@ -438,8 +480,8 @@ class ExchangeModel:
         ``fast`` sends a fee-less copy first (default: at the model's ``fast_fills`` rate);
         ``fast_client_id=False`` leaves the client order id out of that copy.
         """
-        o = self.order(key)
-        if o is None or not o.is_open:
+        o = self.orders.get(key) or self.order(key)
+        if o is None or not o.is_open or o.conditional:
             return Rejection(f"fill {key}: no open order")
         q = o.remaining if quantity is None else min(quantity, o.remaining)
         p = price if price is not None else o.price
@@ -476,8 +518,14 @@ class ExchangeModel:
             return Rejection(f"funding {symbol}: refused")
         return self._cash(inst.settle, amount, "funding", with_id=False)
 
-    def liquidate(self, symbol: str, quantity: Decimal, price: Decimal) -> Trade | Rejection:
-        """An exchange-made order (no client id) closing up to ``quantity`` of a position."""
+    def liquidate(
+        self, symbol: str, quantity: Decimal, price: Decimal, client_order_id: str | None = None
+    ) -> Trade | Rejection:
+        """An exchange-made order closing up to ``quantity`` of a position.
+
+        No client id (OKX, Bybit ``""``), or one every such order shares (Binance
+        ``adl_autoclose``).
+        """
         inst = self.instruments[symbol]
         if not inst.is_derivative:
             return Rejection(f"liquidate {symbol}: not a derivative")
@@ -488,7 +536,7 @@ class ExchangeModel:
         side = "sell" if pos > 0 else "buy"
         o = ModelOrder(
             order_id=f"X{self._next_order}",
-            client_order_id=None,
+            client_order_id=client_order_id,
             instrument=inst,
             side=side,
             order_type="market",
@@ -504,10 +552,140 @@ class ExchangeModel:
             self._next_order += 1
         return result
 
+    def submit_conditional(
+        self,
+        client_order_id: str | None,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        price: Decimal | None,
+        trigger: Decimal,
+        *,
+        style: str = "same",
+    ) -> ModelOrder | Rejection:
+        """Place a stop/take-profit order: it reserves nothing until ``set_price`` crosses
+        ``trigger`` (from the side the last price is on), then goes live (see the module
+        docstring for the two ``style`` s)."""
+        if style not in ("same", "separate"):
+            raise ValueError(f"style must be 'same' or 'separate', got {style!r}")
+        inst = self.instruments[symbol]
+        last = self.prices.get(symbol, trigger)
+        v = self._next()
+        o = ModelOrder(
+            order_id=f"{'A' if style == 'separate' else 'X'}{self._next_order}",
+            client_order_id=client_order_id,
+            instrument=inst,
+            side=side,
+            order_type="market" if price is None else "limit",
+            quantity=quantity,
+            price=price,
+            post_only=False,
+            status="new",
+            version=v,
+            reserve_unit=ZERO,
+            accept_version=v,
+            conditional=True,
+            trigger_price=trigger,
+            trigger_above=trigger > last,
+            style=style,
+        )
+        self._next_order += 1
+        self.orders[o.order_id] = o
+        if client_order_id is not None:
+            self._by_cid[client_order_id] = o.order_id
+        self._emit("orders", o.report())
+        self._check()
+        return o
+
+    def amend(
+        self, key: str, quantity: Decimal | None = None, price: Decimal | None = None
+    ) -> ModelOrder | Rejection:
+        """Amend a live order: quantity down (still above its fills), a limit order's price.
+
+        The reserve follows (a buy's reserve unit is its price); an amend the account
+        cannot fund is refused.
+        """
+        o = self.orders.get(key) or self.order(key)
+        if o is None or not o.is_open or o.conditional:
+            return Rejection(f"amend {key}: no live order")
+        q = o.quantity if quantity is None else quantity
+        p = o.price if price is None else price
+        if q <= o.filled or q > o.quantity or (price is not None and o.price is None):
+            return Rejection(f"amend {key}: quantity {q} / price {p} not allowed")
+        if q == o.quantity and p == o.price:
+            return Rejection(f"amend {key}: nothing changes")
+        unit = o.reserve_unit
+        if o.reserve_unit and o.side == "buy" and p is not None:
+            unit = p
+        delta = (q - o.filled) * unit - o.reserved
+        if delta > 0 and self._free(o.reserve_asset) < delta:
+            return Rejection(f"amend {key}: insufficient {o.reserve_asset}")
+        v = self._next()
+        o.quantity, o.price, o.reserve_unit, o.version = q, p, unit, v
+        self._emit("orders", o.report())
+        if delta:
+            self._move(o.reserve_asset, ZERO, delta, v)
+            self._emit_balances(v, {o.reserve_asset})
+        self._check()
+        return o
+
+    def _trigger(self, o: ModelOrder) -> ModelOrder | None:
+        """A conditional order's trigger crossed: it goes live (or, unfunded, is canceled)."""
+        inst = o.instrument
+        unit = ZERO
+        if inst.kind == "spot":
+            unit = ONE if o.side == "sell" else (o.price if o.price is not None else ZERO)
+        asset = inst.quote if o.side == "buy" else inst.base
+        v = self._next()
+        if unit and self._free(asset) < o.quantity * unit:
+            o.status, o.version, o.end_version = "canceled", v, v
+            self._emit("orders", o.report())
+            return None
+        live = o
+        if o.style == "same":
+            o.conditional = False
+            o.reserve_unit = unit
+            o.version = v
+            o.trigger_version = v
+        else:
+            live = ModelOrder(
+                order_id=f"X{self._next_order}",
+                client_order_id=None,
+                instrument=inst,
+                side=o.side,
+                order_type=o.order_type,
+                quantity=o.quantity,
+                price=o.price,
+                post_only=False,
+                status="new",
+                version=v,
+                reserve_unit=unit,
+                accept_version=v,
+                parent_id=o.order_id,
+                trigger_version=v,
+            )
+            self._next_order += 1
+            self.orders[live.order_id] = live
+            o.status, o.version, o.end_version = "triggered", v, v
+            o.triggered_order_id = live.order_id
+            self._emit("orders", o.report())
+        self._emit("orders", live.report())
+        if live.reserved:
+            self._move(asset, ZERO, live.reserved, v)
+            self._emit_balances(v, {asset})
+        return live
+
     def set_price(self, symbol: str, price: Decimal, fee_rate: Decimal = ZERO) -> list[Trade]:
-        """Move the price path: every open limit order it crosses fills at its limit price."""
+        """Move the price path: conditional orders it crosses trigger, then every open limit
+        order it crosses fills at its limit price."""
         self.prices[symbol] = price
         out: list[Trade] = []
+        for c in self.conditional_orders():
+            if c.instrument.symbol != symbol or c.trigger_price is None:
+                continue
+            if price >= c.trigger_price if c.trigger_above else price <= c.trigger_price:
+                self._trigger(c)
+        self._check()
         for o in self.open_orders():
             if o.instrument.symbol != symbol or o.price is None:
                 continue
@@ -520,7 +698,7 @@ class ExchangeModel:
     # --- internals ----------------------------------------------------------------------
 
     def _next(self) -> int:
-        self._version += 1
+        self._version += self._step
         return self._version
 
     def _round(self, x: Decimal) -> Decimal:
@@ -536,15 +714,26 @@ class ExchangeModel:
             self._balance_history[asset] = _History()
         self._total[asset] += total
         self._locked[asset] += locked
+        if locked:
+            self._ever_locked.add(asset)
         t = self._total[asset]
         self._balance_history[asset].record(version, t, t - self._locked[asset])
 
     def _emit(self, stream: str, event: ev.Event) -> None:
         self._outbox.append((stream, event))
 
-    def _emit_balances(self, version: int, assets: Iterable[str]) -> None:
+    def _emit_balances(
+        self, version: int, assets: Iterable[str], trade_id: str | None = None
+    ) -> None:
+        """Balance reports at ``version``; for a fill maybe OKX-style (see the module docstring)."""
+        ids: frozenset[str] | None = None
+        if trade_id is not None and self.okx_reports and self.rng.random() < self.okx_reports:
+            ids, version = frozenset({trade_id}), version - 1
         for a in sorted(assets):
-            self._emit("balances", ev.BalanceReported(a, self._total[a], self._free(a), version))
+            free: Decimal | None = self._free(a)
+            if self.free_none and a not in self._ever_locked and self.rng.random() < self.free_none:
+                free = None
+            self._emit("balances", ev.BalanceReported(a, self._total[a], free, version, ids))
 
     def _end(self, key: str, status: str) -> ModelOrder | Rejection:
         o = self.order(key)
@@ -685,10 +874,14 @@ class ExchangeModel:
             self._emit("fills", trade.report(fast=True, with_client_id=fast_client_id))
         self._emit("fills", trade.report())
         self._emit("orders", o.report())
-        self._emit_balances(v, changed)
+        self._emit_balances(v, changed, trade.trade_id)
         if new_pos is not None:
+            pv, pids = v, None
+            if self.okx_reports and self.rng.random() < self.okx_reports:
+                pv, pids = v - 1, frozenset({trade.trade_id})
             self._emit(
-                "positions", ev.PositionReported(inst.symbol, new_pos[0], new_pos[1], v, inst.kind)
+                "positions",
+                ev.PositionReported(inst.symbol, new_pos[0], new_pos[1], pv, inst.kind, pids),
             )
         self._check()
         return trade

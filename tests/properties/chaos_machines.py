@@ -1,11 +1,17 @@
 """Hypothesis state machines: bot, exchange and network act at random; P1-P7 after every step.
 
-One rule per thing that can happen in the world: the bot submits, cancels or decides from
-its exposure (the double-buy check); the exchange fills, cancels, expires, moves a price
-path, credits and debits cash, pays funding, liquidates; the network delivers, reorders,
-duplicates, delays, drops and disconnects; the bot answers the tracker's requests from
-the venue (snapshot, order query). Invariants are named after the property they check.
+One rule per thing that can happen in the world: the bot submits (plain or conditional
+orders, in the venue styles of ``ExchangeModel.submit_conditional``, sometimes reusing an
+ended order's client id as OKX allows), amends, cancels or decides from its exposure (the
+double-buy check); the exchange fills, cancels, expires, moves a price path (which
+triggers conditional orders), credits and debits cash, pays funding, liquidates (with
+no client id or a shared one); the network delivers, reorders, duplicates, delays, drops
+and disconnects; the bot answers the tracker's requests from the venue (snapshot, maybe
+partial first, order query). Each world draws whether its venue sends OKX-style reports
+(coverage by trade id, ``free=None``). Invariants are named after the property they check.
 ``quiesce`` (a rule, and the end of every run) delivers everything and checks P2.
+``HistoryChaos`` runs the spot world against an Inventory with a history of 3 retired
+orders, so late duplicates of forgotten orders must be recognised.
 
 Subclass and override ``make_tracker`` (e.g. ``NaiveTracker``) and ``CHECKS`` to aim the same
 world at another tracker: ``tests/properties/test_teeth.py`` does.
@@ -55,6 +61,15 @@ class ChaosMachine(RuleBasedStateMachine):
 
     ACCOUNT: ClassVar[Account] = SPOT
     CHECKS: ClassVar[frozenset[str]] = ALL_CHECKS
+    EVICTS: ClassVar[bool] = False
+    """Whether ``make_tracker`` forgets retired orders (a small ``history``)."""
+    REUSE_IDS: ClassVar[bool] = True
+    """Whether the bot reuses the client ids of ended orders (OKX)."""
+    STYLES: ClassVar[tuple[str, ...]] = ("same", "separate")
+    """Conditional order styles the venue uses (``ExchangeModel.submit_conditional``)."""
+    AMEND_MOVES_RESERVE: ClassVar[bool] = False
+    """Whether amends may move a spot reserve (off until bugs 9-11 of test_found_bugs are
+    fixed; a raised buy price would also need a local amend intent for P3/P6)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,9 +94,11 @@ class ChaosMachine(RuleBasedStateMachine):
         sequenced=st.booleans(),
         lossy=st.booleans(),
         echo=st.sampled_from([0.0, 0.0, 0.5, 1.0]),
+        okx=st.sampled_from([0.0, 0.0, 0.5]),
     )
-    def start(self, seed: int, sequenced: bool, lossy: bool, echo: float) -> None:
-        """One world per program; ``echo`` sends that share of messages twice back to back."""
+    def start(self, seed: int, sequenced: bool, lossy: bool, echo: float, okx: float) -> None:
+        """One world per program; ``echo`` sends that share of messages twice back to back,
+        ``okx`` that share of fills' reports by trade id and balances without ``free``."""
         self.lossy = lossy
         self._h = Harness(
             self.ACCOUNT,
@@ -90,6 +107,9 @@ class ChaosMachine(RuleBasedStateMachine):
             sequenced=sequenced,
             checks=self.CHECKS,
             profile=FaultProfile(echo=echo),
+            okx_reports=okx,
+            free_none=okx,
+            evicts=self.EVICTS,
         )
 
     # --- bot ----------------------------------------------------------------------------
@@ -111,6 +131,83 @@ class ChaosMachine(RuleBasedStateMachine):
         tick = dict(self.ACCOUNT.ticks)[symbol]
         price = None if market else dict(self.ACCOUNT.prices)[symbol] + offset * tick
         self.h.submit(symbol, side, qs[qi % len(qs)], price, post_only=post_only, outcome=outcome)
+
+    @rule(
+        sym=INDEX,
+        side=st.sampled_from(["buy", "sell"]),
+        qi=INDEX,
+        trigger=st.sampled_from([-2, -1, 1, 2]),
+        offset=st.sampled_from([None, -1, 0, 1]),
+        style=st.sampled_from(["same", "separate"]),
+        outcome=st.sampled_from(["ack", "ack", "ack", "timeout", "lost"]),
+    )
+    def submit_conditional(
+        self,
+        sym: int,
+        side: str,
+        qi: int,
+        trigger: int,
+        offset: int | None,
+        style: str,
+        outcome: str,
+    ) -> None:
+        """A stop/take-profit order: ``trigger`` ticks from the last price, limit or market."""
+        if style not in self.STYLES:
+            style = self.STYLES[0]
+        symbol = self._symbol(sym)
+        qs = dict(self.ACCOUNT.quantities)[symbol]
+        tick = dict(self.ACCOUNT.ticks)[symbol]
+        last = self.h.model.prices[symbol]
+        price = None if offset is None else last + (trigger + offset) * tick
+        if price is not None and price <= 0:
+            price = tick
+        self.h.submit(
+            symbol,
+            side,
+            qs[qi % len(qs)],
+            price,
+            outcome=outcome,
+            trigger=last + trigger * tick,
+            style=style,
+        )
+
+    @precondition(lambda m: _ready(m) and m.REUSE_IDS and bool(m.h.reusable_ids()))
+    @rule(i=INDEX, sym=INDEX, side=st.sampled_from(["buy", "sell"]), offset=st.integers(-2, 2))
+    def submit_reusing_id(self, i: int, sym: int, side: str, offset: int) -> None:
+        """OKX lets a client id be used again once its order has ended."""
+        ids = self.h.reusable_ids()
+        symbol = self._symbol(sym)
+        qs = dict(self.ACCOUNT.quantities)[symbol]
+        tick = dict(self.ACCOUNT.ticks)[symbol]
+        price = dict(self.ACCOUNT.prices)[symbol] + offset * tick
+        self.h.submit(symbol, side, qs[0], price, reuse=ids[i % len(ids)])
+
+    @precondition(lambda m: _ready(m) and bool(m.h.model.open_orders()))
+    @rule(i=INDEX, fraction=st.sampled_from([None, D("0.5"), D("0.8")]), ticks=st.integers(-2, 2))
+    def amend(self, i: int, fraction: Decimal | None, ticks: int) -> None:
+        """Quantity down and/or a new limit price (Binance REPLACED, OKX amend)."""
+        opens = self.h.model.open_orders()
+        mo = opens[i % len(opens)]
+        # While amends that move a spot reserve lose or double it out of order
+        # (test_found_bugs, bugs 9-11), only amends that move no reserve are made:
+        # derivatives (no reserves) and a spot sell's price (it reserves its quantity).
+        moves_reserve = not mo.instrument.is_derivative
+        quantity = None
+        if fraction is not None and (self.AMEND_MOVES_RESERVE or not moves_reserve):
+            quantity = mo.filled + part(mo.remaining, fraction)
+            if quantity >= mo.quantity:
+                quantity = None
+        price = None
+        if (
+            mo.price is not None
+            and ticks
+            and (self.AMEND_MOVES_RESERVE or not moves_reserve or mo.side == "sell")
+        ):
+            price = mo.price + ticks * dict(self.ACCOUNT.ticks)[mo.instrument.symbol]
+            if price <= 0:
+                price = None
+        if quantity is not None or price is not None:
+            self.h.amend(mo.order_id, quantity, price)
 
     @precondition(lambda m: _ready(m) and bool(m.h.cids))
     @rule(i=INDEX)
@@ -252,10 +349,11 @@ class ChaosMachine(RuleBasedStateMachine):
 
     # --- reconciliation -----------------------------------------------------------------
 
-    @rule()
-    def reconcile(self) -> None:
-        """Answer what the tracker asks: a snapshot when stale, order queries when in doubt."""
-        self.h.reconcile()
+    @rule(partial=st.sampled_from(["none", "none", "orders", "balances"]))
+    def reconcile(self, partial: str) -> None:
+        """Answer what the tracker asks: a snapshot when stale (maybe a partial one first),
+        order queries when in doubt."""
+        self.h.reconcile(partial=partial)
 
     @rule()
     def quiesce(self) -> None:
@@ -315,8 +413,14 @@ class DerivativeChaos(ChaosMachine):
         symbol = self._symbol(sym)
         self.h.exchange(lambda m: m.funding(symbol, amount))
 
-    @rule(sym=INDEX, fraction=FRACTIONS, offset=st.integers(-3, 3))
-    def liquidation(self, sym: int, fraction: Decimal, offset: int) -> None:
+    @rule(
+        sym=INDEX,
+        fraction=FRACTIONS,
+        offset=st.integers(-3, 3),
+        cid=st.sampled_from([None, "adl_autoclose"]),
+    )
+    def liquidation(self, sym: int, fraction: Decimal, offset: int, cid: str | None) -> None:
+        """An exchange-made order: no client id (OKX, Bybit) or a shared one (Binance)."""
         symbol = self._symbol(sym)
         pos = self.h.model.position(symbol).quantity
         if pos == 0:
@@ -324,4 +428,18 @@ class DerivativeChaos(ChaosMachine):
         tick = dict(self.ACCOUNT.ticks)[symbol]
         price = dict(self.ACCOUNT.prices)[symbol] + offset * tick
         q = part(abs(pos), fraction)
-        self.h.exchange(lambda m: m.liquidate(symbol, q, price))
+        self.h.exchange(lambda m: m.liquidate(symbol, q, price, cid))
+
+
+class HistoryChaos(SpotChaos):
+    """The spot world against an Inventory that keeps only 3 retired orders."""
+
+    EVICTS = True
+    # Separate-style triggers make orders without a client id, whose late first report a
+    # small history drops (test_found_bugs, bug 14).
+    STYLES = ("same",)
+    # A reused id's forgotten first order takes the new one's place (bug 15).
+    REUSE_IDS = False
+
+    def make_tracker(self, instruments: Iterable[Instrument]) -> Tracker:
+        return Inventory(instruments, history=3)

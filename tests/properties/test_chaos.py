@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hypothesis import settings
 
-from tests.properties.chaos_machines import DerivativeChaos, SpotChaos
+from tests.properties.chaos_machines import DerivativeChaos, HistoryChaos, SpotChaos
 
 #: The state machines are the heart of the suite: 5x the profile's examples.
 STATEFUL = settings(max_examples=5 * settings().max_examples)
@@ -17,3 +17,7 @@ TestSpotAccount = SpotChaos.TestCase
 TestSpotAccount.settings = STATEFUL
 TestDerivativeAccount = DerivativeChaos.TestCase
 TestDerivativeAccount.settings = STATEFUL
+
+#: History eviction: the spot world once more, against a 3-order history.
+TestHistoryEviction = HistoryChaos.TestCase
+TestHistoryEviction.settings = STATEFUL

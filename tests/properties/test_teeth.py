@@ -175,6 +175,37 @@ def cash_dedup_off(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(Inventory, "_on_cash", _on_cash)
 
 
+def conditional_not_in_exposure(mp: pytest.MonkeyPatch) -> None:
+    original = Inventory._widening
+
+    def _widening(self: Any) -> Iterator[Any]:
+        return (o for o in original(self) if not o.conditional)
+
+    mp.setattr(Inventory, "_widening", _widening)
+
+
+def trade_id_coverage_ignored(mp: pytest.MonkeyPatch) -> None:
+    original = AssetLedger.report
+
+    def report(self: AssetLedger, total: Any, free: Any, version: int, trade_ids: Any) -> Any:
+        return original(self, total, free, version, None)  # OKX trades[] not read
+
+    mp.setattr(AssetLedger, "report", report)
+
+
+def cid_reuse_collides(mp: pytest.MonkeyPatch) -> None:
+    original = Inventory._on_submitted
+
+    def _on_submitted(self: Any, s: ev.OrderSubmitted) -> None:
+        prior = self._by_cid.get(s.client_order_id)
+        original(self, s)
+        if prior is not None and prior.order_id is not None:
+            # the reused id's new intent inherits the old order's exchange id
+            self._by_xid[(prior.ii, prior.order_id)] = self._by_cid[s.client_order_id]
+
+    mp.setattr(Inventory, "_on_submitted", _on_submitted)
+
+
 MUTANTS: dict[str, tuple[Patch, type[ChaosMachine]]] = {
     "no_trade_id_dedup": (no_trade_id_dedup, SpotChaos),
     "stale_balance_accepted": (stale_balance_accepted, SpotChaos),
@@ -184,6 +215,9 @@ MUTANTS: dict[str, tuple[Patch, type[ChaosMachine]]] = {
     "coverage_off_by_one": (coverage_off_by_one, SpotChaos),
     "cancel_keeps_lock": (cancel_keeps_lock, SpotChaos),
     "cash_dedup_off": (cash_dedup_off, SpotChaos),
+    "conditional_not_in_exposure": (conditional_not_in_exposure, DerivativeChaos),
+    "trade_id_coverage_ignored": (trade_id_coverage_ignored, SpotChaos),
+    "cid_reuse_collides": (cid_reuse_collides, SpotChaos),
 }
 
 
