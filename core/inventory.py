@@ -1158,14 +1158,30 @@ class Inventory:
     def _on_cancel_requested(self, c: ev.CancelRequested) -> None:
         self._order_event(self._local(c.client_order_id, "cancel"), "cancel_requested")
 
+    def _answer(self, cid: str, what: str) -> _Order | None:
+        """The order a late answer to the bot's own intent speaks of.
+
+        Once orders have left the bounded history, an answer about an id no longer known
+        may be about one of them: it is old news, not an error.
+        """
+        if self._forgotten and cid not in self._by_cid:
+            return None
+        return self._local(cid, what)
+
     def _on_cancel_failed(self, c: ev.CancelFailed) -> None:
-        self._order_event(self._local(c.client_order_id, "cancel failed"), "cancel_failed")
+        o = self._answer(c.client_order_id, "cancel failed")
+        if o is not None:
+            self._order_event(o, "cancel_failed")
 
     def _on_submission_failed(self, s: ev.SubmissionFailed) -> None:
-        self._order_event(self._local(s.client_order_id, "submission failed"), "reject")
+        o = self._answer(s.client_order_id, "submission failed")
+        if o is not None:
+            self._order_event(o, "reject")
 
     def _on_timed_out(self, s: ev.SubmissionTimedOut) -> None:
-        self._order_event(self._local(s.client_order_id, "submission timed out"), "timed_out")
+        o = self._answer(s.client_order_id, "submission timed out")
+        if o is not None:
+            self._order_event(o, "timed_out")
 
     # --- handlers: stream status ------------------------------------------------------------
 

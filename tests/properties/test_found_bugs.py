@@ -294,7 +294,6 @@ def test_quantity_amend_seen_after_a_balance_report_that_includes_it() -> None:
 # bug 12: with a bounded history, a late answer to the bot's own intent (a refused cancel,
 # a submission failure or timeout) about an order already dropped from history raises
 # InvalidEvent ("unknown client order id"): a valid late event is rejected (P7).
-@pytest.mark.xfail(strict=True, reason="bug 12: a late answer about a forgotten order raises")
 def test_late_cancel_answer_about_a_forgotten_order() -> None:
     inv = Inventory([BTCUSDT], history=1)
     inv.apply(
