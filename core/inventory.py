@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from core import events as ev
-from core.errors import InvalidEvent
+from core.errors import InvalidEvent, InventoryError
 from core.instrument import Instrument
 from core.ledger import FREE, IN_FLIGHT, OWNER, AssetLedger
 from core.machines import account as account_machine
@@ -37,7 +37,7 @@ from core.machines import fill as fill_machine
 from core.machines import order as order_machine
 from core.position import EXACT, PendingFill, PositionBook, step
 from core.requests import QueryOrder, Request, ResyncAccount
-from core.values import ONE, SIDES, ZERO
+from core.values import ONE, ZERO
 from core.views import Balance, Exposure, Order, Position
 
 _INF: Final = Decimal("Infinity")
@@ -320,8 +320,7 @@ class Inventory:
         led = self._ledgers.get(asset)
         if led is None:
             return Balance(total=ZERO, free=ZERO, locked=ZERO)
-        total = led.total + led.sum_total
-        free = led.free + led.sum_free
+        total, free = led.expected()
         return Balance(total=total, free=free, locked=total - free)
 
     def position(self, symbol: str) -> Position:
@@ -443,8 +442,6 @@ class Inventory:
         return cands[0]
 
     def _derivative(self, symbol: str) -> int:
-        from core.errors import InventoryError
-
         for ii in self._by_symbol.get(symbol, ()):
             if self._instruments[ii].is_derivative:
                 return ii
@@ -1062,10 +1059,7 @@ class Inventory:
             if c.change_id is not None
             else ("c", c.asset, c.total_delta, c.free_delta, c.version)
         )
-        led = self._ledger(c.asset)
-        if key in led.pending or led.covers(c.version, None):
-            return
-        led.add(key, c.version, c.total_delta, c.free_delta, None, None)
+        self._ledger(c.asset).add(key, c.version, c.total_delta, c.free_delta, None, None)
 
     def _on_snapshot(self, s: ev.SnapshotTaken) -> None:
         # Rare and composite: apply transactionally so a bad part leaves nothing behind.
@@ -1139,8 +1133,6 @@ class Inventory:
                 f"submit {s.client_order_id}: client order id already names a live order "
                 f"({prior.state})"
             )
-        if s.side not in SIDES:
-            raise InvalidEvent(f"submit {s.client_order_id}: unknown side {s.side!r}")
         o = self._new_order(ii, s.side)
         o.client_order_id = s.client_order_id
         o.quantity, o.price, o.order_type = s.quantity, s.price, s.order_type
@@ -1221,13 +1213,22 @@ class Inventory:
             conditional=o.conditional,
         )
 
+    def _handed_over(self, o: _Order) -> bool:
+        """A triggered conditional order whose new order is known: that order carries it."""
+        tid = o.triggered_order_id
+        if o.state != "triggered" or tid is None:
+            return False
+        return self._match(o.ii, tid, None) is not None
+
     def _widening(self) -> Iterable[_Order]:
+        """Every order whose unheard fills may move a balance or a position."""
         yield from self._live.values()
-        yield from self._implied.values()
+        for o in self._implied.values():
+            if not self._handed_over(o):
+                yield o
         for n, o in list(self._handoff.items()):
-            tid = o.triggered_order_id
-            if tid is not None and self._match(o.ii, tid, None) is not None:
-                del self._handoff[n]  # the triggered order carries the exposure now
+            if self._handed_over(o):
+                del self._handoff[n]
             else:
                 yield o
 
@@ -1243,14 +1244,6 @@ class Inventory:
             inst = o.inst
             if inst.kind != "spot" or asset not in (inst.base, inst.quote):
                 continue
-            if o.state == "triggered":
-                if (
-                    o.triggered_order_id is None
-                    or self._match(o.ii, o.triggered_order_id, None) is None
-                ):
-                    pass
-                else:
-                    continue
             u = o.unseen()
             if u is not None and u <= 0:
                 continue
@@ -1261,7 +1254,7 @@ class Inventory:
                     low, high = -_INF, _INF
                 elif buy:
                     high += u
-                    low -= u * rate if o.price is None else u * rate * o.price / o.price
+                    low -= u * rate
                 else:
                     low -= u * (ONE + rate)
             elif u is None:
@@ -1283,12 +1276,6 @@ class Inventory:
         for o in self._widening():
             if o.ii != ii:
                 continue
-            if (
-                o.state == "triggered"
-                and o.triggered_order_id is not None
-                and (self._match(ii, o.triggered_order_id, None) is not None)
-            ):
-                continue
             u = o.unseen()
             if u is None:
                 return Exposure(low=-_INF, expected=q, high=_INF)
@@ -1300,9 +1287,3 @@ class Inventory:
                 low -= u
         return Exposure(low=low, expected=q, high=high)
 
-
-def replay(inventory: Inventory, events: Iterable[ev.Event]) -> Inventory:
-    """Apply every event in order; returns the Inventory (for one-liners in tests and demos)."""
-    for e in events:
-        inventory.apply(e)
-    return inventory

@@ -88,7 +88,7 @@ class PositionBook:
         """Pending fills in venue order (version, then trade id for ties)."""
         return sorted(self.pending.values(), key=lambda f: (f.version, f.trade_id))
 
-    def replay(self, upto: object = None) -> tuple[Decimal, Decimal, dict[object, Decimal]]:
+    def replay(self) -> tuple[Decimal, Decimal, dict[object, Decimal]]:
         """The position after every pending fill, and each pending fill's computed PnL."""
         q, e = self.quantity, self.entry
         pnl: dict[object, Decimal] = {}

@@ -80,18 +80,3 @@ def derive(machine: type[Any]) -> Table:
         branches={k: tuple(v) for k, v in branches.items()},
     )
 
-
-def dense(
-    table: Table, guard_sets: Mapping[frozenset[str], None] | None = None
-) -> dict[tuple[str, str, frozenset[str]], str | None]:
-    """Precompute ``(state, event, true guards) -> target`` for every guard outcome."""
-    out: dict[tuple[str, str, frozenset[str]], str | None] = {}
-    outcomes = [
-        frozenset(g for i, g in enumerate(table.guards) if mask >> i & 1)
-        for mask in range(1 << len(table.guards))
-    ]
-    for s in table.states:
-        for e in table.events:
-            for true in outcomes:
-                out[(s, e, true)] = table.next(s, e, true.__contains__)
-    return out
