@@ -26,12 +26,13 @@ import copy
 from collections import deque
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any, Final
 
 from core import events as ev
 from core.errors import InvalidEvent, InventoryError
 from core.instrument import Instrument
-from core.ledger import FREE, IN_FLIGHT, OWNER, AssetLedger
+from core.ledger import FREE, IN_FLIGHT, OWNER, TOTAL, VERSION, AssetLedger
 from core.machines import account as account_machine
 from core.machines import fill as fill_machine
 from core.machines import order as order_machine
@@ -108,6 +109,7 @@ class _Fill:
         "quantity",
         "state",
         "trade_id",
+        "unlock",
         "venue_pnl",
         "version",
     )
@@ -125,6 +127,8 @@ class _Fill:
         self.version = f.version
         self.state = fill_machine.TABLE.initial
         self.outstanding = 0
+        # The part of the order's reserve this fill released (in its "t" change).
+        self.unlock = ZERO
 
 
 class _Order:
@@ -141,6 +145,7 @@ class _Order:
         "inst",
         "known_filled",
         "known_notional",
+        "live_from",
         "lock_unit",
         "max_version",
         "n",
@@ -148,11 +153,14 @@ class _Order:
         "order_type",
         "pending",
         "price",
+        "qp_lo",
         "qp_version",
         "quantity",
         "reported_avg",
         "reported_filled",
         "retired",
+        "rkeys",
+        "segs",
         "side",
         "state",
         "triggered_order_id",
@@ -175,7 +183,16 @@ class _Order:
         # as old as that cannot say it is still live.
         self.vanished_at = -1
         self.state = order_machine.TABLE.initial
+        # Versions of the oldest and newest report showing the current quantity and price.
+        self.qp_lo = -1
         self.qp_version = -1
+        # Once an amend is seen (spot): the reports' (quantity, price) runs in version
+        # order, [lo, hi, quantity, price] each; the reserve is then rebuilt from them.
+        self.segs: list[list[Any]] | None = None
+        self.rkeys: tuple[object, ...] = ()
+        # A conditional order triggered under its own id: the oldest live report's version
+        # (it reserves from then on, not from its acceptance as a conditional order).
+        self.live_from: int | None = None
         self.max_version = -1
         self.accept_version: int | None = None
         self.end_version: int | None = None
@@ -565,6 +582,9 @@ class Inventory:
             return
         had = o.accept_version
         o.accept_version = version
+        if o.segs is not None:
+            self._reconcile(o)
+            return
         if o.lock_unit is None or o.conditional or o.inst.kind != "spot" or o.quantity is None:
             return
         asset = o.lock_asset()
@@ -598,11 +618,152 @@ class Inventory:
         unit = o.lock_unit
         if unit == 0 or o.quantity is None:
             return
+        if o.segs is not None:
+            self._reconcile(o)
+            return
         asset = o.lock_asset()
         if o.state not in _NO_LOCK_STATES:
             self._add(asset, ("acc", o.n), version, ZERO, -(o.quantity * unit), None, o, None)
         for f in (o.fills or {}).values():
-            self._add(asset, ("u", f.key), f.version, ZERO, f.quantity * unit, f.trade_id, o, f)
+            self._unlock(o, f, f.quantity * unit)
+
+    def _unlock(self, o: _Order, f: _Fill, want: Decimal) -> None:
+        """Set the reserve a fill releases (part of its change in the reserved asset)."""
+        if want == f.unlock:
+            return
+        asset = o.lock_asset()
+        led = self._ledgers.get(asset)
+        if led is not None:
+            key = ("t", f.key, asset)
+            ch = led.pending.get(key)
+            if ch is not None:
+                led.amend(key, ch[TOTAL], ch[FREE] + want - f.unlock)
+        f.unlock = want  # a covered change is in the report already, whatever it said
+
+    def _observe(self, o: _Order, v: int, q: Decimal, p: Decimal | None) -> None:
+        """A spot order's report at ``v`` shows quantity ``q`` and price ``p``."""
+        segs = o.segs
+        earlier_live = o.live_from is not None and v < o.live_from
+        if earlier_live:
+            o.live_from = v
+        if segs is None:
+            if q == o.quantity and p == o.price:
+                if v > o.qp_version:
+                    o.qp_version = v
+                elif v < o.qp_lo:
+                    o.qp_lo = v
+                if not earlier_live:
+                    return
+            segs = o.segs = [[o.qp_lo, o.qp_version, o.quantity, o.price]]
+            if earlier_live and q == o.quantity and p == o.price:
+                if o.lock_unit is not None:
+                    self._reconcile(o)  # its reserve started earlier than thought
+                return
+        i = 0
+        while i < len(segs) and segs[i][0] <= v:
+            i += 1
+        prev = segs[i - 1] if i else None
+        if prev is not None and prev[2] == q and prev[3] == p:
+            if v > prev[1]:
+                prev[1] = v
+        elif (
+            i < len(segs) and segs[i][2] == q and segs[i][3] == p and (prev is None or v > prev[1])
+        ):
+            segs[i][0] = v
+        elif prev is not None and prev[0] < v < prev[1]:
+            # Inside a run of other values (amended, then back): the run is split.
+            segs[i - 1 : i] = [[prev[0], prev[0], prev[2], prev[3]], [v, v, q, p]]
+            segs.insert(i + 1, [prev[1], prev[1], prev[2], prev[3]])
+        else:
+            segs.insert(i, [v, v, q, p])
+        last = segs[-1]
+        o.qp_lo, o.qp_version, o.quantity, o.price = last[0], last[1], last[2], last[3]
+        if o.lock_unit and o.side == "buy" and o.price is not None:
+            o.lock_unit = o.price
+        if o.lock_unit is not None:
+            self._reconcile(o)
+
+    def _reconcile(self, o: _Order) -> None:
+        """Rebuild an amended spot order's reserve changes from what is known of its life.
+
+        Between two reports with different quantity or price, an amend happened at a
+        version the reports do not tell. The part of it that releases reserve is dated
+        as early as it may be and the part that adds reserve as late, so that a balance
+        report in between never makes ``free`` read high (P6); once every report is
+        heard the dates are exact (P2).
+        """
+        segs = o.segs
+        if segs is None or not o.lock_unit or o.conditional or o.inst.kind != "spot":
+            return
+        sell = o.side == "sell"
+        asset = o.lock_asset()
+        want: dict[object, tuple[int, Decimal]] = {}
+        unlocks: list[tuple[_Fill, Decimal]] = []
+        va = o.accept_version
+        if va is not None and o.live_from is not None and va < o.live_from:
+            va = o.live_from
+        state = o.state
+        fills = sorted(o.fills.values(), key=lambda f: f.version)
+        if state == "rejected" or (state == "triggered" and va is None):
+            pass  # it never reserved
+        elif va is None or va == IN_FLIGHT:
+            # Only the bot's intent so far: reserve the most any known version asks.
+            top = max(s[2] * (ONE if sell else (s[3] or ZERO)) for s in segs)
+            want[("acc", o.n)] = (IN_FLIGHT, -top)
+        else:
+            q = segs[0][2]
+            u = ONE if sell else (segs[0][3] or ZERO)
+            want[("acc", o.n)] = (va, -(q * u))
+            steps: list[tuple[int, int, Any, Any]] = []
+            for a, b in pairwise(segs):
+                ua = ONE if sell else (a[3] or ZERO)
+                ub = ONE if sell else (b[3] or ZERO)
+                # The amend happened after the last report of the old values and at or
+                # before the first of the new ones; nothing tells where in between (a
+                # venue's "amended" report dates only the last of several amends).
+                late = max(b[0], va)
+                early = min(max(a[1] + 1, va), late)
+                steps.append((early, 1, min(a[2], b[2]), min(ua, ub)))
+                steps.append((late, 3, b[2], ub))
+            for f in fills:
+                steps.append((f.version, 2, f, None))
+            steps.sort(key=lambda t: (t[0], t[1]))
+            filled = ZERO
+            # Fills the reports count but whose messages are still to come may predate an
+            # amend: a release is sized as if they did (smaller), an increase as if not.
+            unheard = o.filled - o.known_filled
+            for v, rank, x, y in steps:
+                if rank == 2:
+                    unlocks.append((x, x.quantity * u))
+                    filled += x.quantity
+                    continue
+                done = filled + unheard if rank == 1 else filled
+                d = (q - done) * u - (x - done) * y
+                if d:
+                    want[("amd", o.n, v, rank)] = (v, d)
+                q, u = x, y
+            if state in _TERMINAL and o.end_version is not None:
+                rest = (q - o.filled) * u
+                if rest > 0:
+                    want[("end", o.n)] = (o.end_version, rest)
+        led = self._ledger(asset)
+        for key in (("acc", o.n), ("end", o.n), *o.rkeys):
+            if key not in want and led.remove(key) is not None:
+                o.pending -= 1
+        for key, (v, d) in want.items():
+            ch = led.pending.get(key)
+            if ch is not None:
+                if ch[VERSION] == v and ch[FREE] == d:
+                    continue
+                led.remove(key)
+                o.pending -= 1
+            if d and led.add(key, v, ZERO, d, None, o):
+                o.pending += 1
+        o.rkeys = tuple(k for k in want if type(k) is tuple and k[0] == "amd")
+        for f, amount in unlocks:
+            self._unlock(o, f, amount)
+        if o.pending == 0 and o.state in _TERMINAL:
+            self._retire(o)
 
     def _ended(self, o: _Order, version: int | None) -> None:
         """An order became terminal: release its remaining reserve once."""
@@ -613,7 +774,14 @@ class Inventory:
                 del self._handoff[next(iter(self._handoff))]
         if o.reported_filled > o.known_filled:
             self._implied[o.n] = o
-        if o.inst.kind == "spot" and o.lock_unit:
+        if o.inst.kind == "spot" and o.lock_unit and o.segs is not None:
+            o.end_version = (
+                version
+                if version is not None
+                else (o.max_version if o.max_version >= 0 else IN_FLIGHT)
+            )
+            self._reconcile(o)
+        elif o.inst.kind == "spot" and o.lock_unit:
             asset = o.lock_asset()
             if o.state == "rejected" or (o.state == "triggered" and o.accept_version is None):
                 self._remove(asset, ("acc", o.n))
@@ -691,16 +859,19 @@ class Inventory:
         if r.filled_quantity > o.reported_filled:
             o.reported_filled = r.filled_quantity
             o.reported_avg = r.average_price
-        if v > o.qp_version:
-            if (
-                o.qp_version >= 0
-                and r.quantity == o.quantity
-                and r.price == o.price
-                and (r.conditional == o.conditional)
-            ):
+        if (
+            o.qp_version >= 0
+            and o.segs is None
+            and r.quantity == o.quantity
+            and r.price == o.price
+            and r.conditional == o.conditional
+        ):
+            if v > o.qp_version:
                 o.qp_version = v
-            else:
-                self._quantity_price(o, r)
+            elif v < o.qp_lo:
+                o.qp_lo = v
+        else:
+            self._quantity_price(o, r)
         status = r.status
         if status == "triggered" and r.triggered_order_id is not None:
             o.triggered_order_id = r.triggered_order_id
@@ -727,16 +898,27 @@ class Inventory:
             self._implied[o.n] = o
 
     def _quantity_price(self, o: _Order, r: ev.OrderReported) -> None:
-        """Take quantity, price and type from a newer report; an amend moves the reserve."""
+        """Take quantity, price and type from a report; an amend moves the reserve."""
+        v = r.version
+        live = not (o.conditional or r.conditional)
+        if o.inst.kind == "spot" and o.quantity is not None and live:
+            # A live spot order: every report, old or new, dates its amends (_reconcile).
+            if o.qp_version < 0 and o.order_type != r.order_type:
+                o.order_type = r.order_type
+            self._observe(o, v, r.quantity, r.price)
+            return
+        if v <= o.qp_version:
+            return  # older news of a conditional or derivative order: nothing reserved
         first = o.qp_version < 0
-        old_q, old_p = o.quantity, o.price
-        o.qp_version = r.version
+        o.qp_lo = o.qp_version = v
         if o.conditional and not r.conditional and o.lock_unit == 0 and o.inst.kind == "spot":
             # Triggered under the same id (Bybit): it reserves from this report on.
             o.lock_unit = None
             o.order_type = r.order_type
             o.quantity, o.price = r.quantity, r.price
             o.conditional = False
+            o.segs = None
+            o.live_from = v
             return
         o.conditional = r.conditional
         if first and o.quantity is None:
@@ -744,21 +926,9 @@ class Inventory:
             return
         if first and not o.conditional and o.order_type != r.order_type:
             o.order_type = r.order_type
-        if old_q == r.quantity and old_p == r.price:
-            return
         o.quantity, o.price = r.quantity, r.price
-        if o.inst.kind != "spot" or not o.lock_unit or old_q is None:
-            if o.lock_unit and o.side == "buy" and r.price is not None:
-                o.lock_unit = r.price
-            return
-        new_unit = r.price if o.side == "buy" and r.price is not None else o.lock_unit
-        done = o.filled
-        delta = (r.quantity - done) * new_unit - (old_q - done) * o.lock_unit
-        o.lock_unit = new_unit
-        if delta and o.state not in _TERMINAL:
-            self._add(
-                o.lock_asset(), ("amd", o.n, r.version), r.version, ZERO, -delta, None, o, None
-            )
+        if o.lock_unit and o.side == "buy" and r.price is not None:
+            o.lock_unit = r.price
 
     def _link(self, o: _Order, cid: str) -> None:
         """A venue order first seen without its client id now names one.
@@ -779,6 +949,12 @@ class Inventory:
         if o.quantity is None:
             o.quantity, o.price = local.quantity, local.price
             o.order_type, o.conditional = local.order_type, local.conditional
+        elif (
+            o.inst.kind == "spot"
+            and not (o.conditional or local.conditional)
+            and local.quantity is not None
+        ):
+            self._observe(o, -1, local.quantity, local.price)  # what the bot sent came first
         if o.lock_unit is None and o.inst.kind == "spot":
             self._lock_known(o, o.accept_version if o.accept_version is not None else IN_FLIGHT)
         if was_canceling:
@@ -849,6 +1025,8 @@ class Inventory:
             self._accept(o, f.version)
         if o.inst.kind == "spot":
             self._spot_fill(o, fill)
+            if o.segs is not None:
+                self._reconcile(o)
         else:
             self._derivative_fill(o, fill)
         if fill.outstanding:
@@ -874,12 +1052,21 @@ class Inventory:
         q = fill.quantity
         notional = q * fill.price
         base, quote = inst.base, inst.quote
+        unit = o.lock_unit
         if o.side == "buy":
             bt, qt = q, -notional
-            bf, qf = bt, qt + q * o.lock_unit if o.lock_unit else qt
+            if unit:
+                fill.unlock = q * unit
+                bf, qf = bt, qt + fill.unlock
+            else:
+                bf, qf = bt, qt
         else:
             bt, qt = -q, notional
-            bf, qf = bt + q if o.lock_unit else bt, qt
+            if unit:
+                fill.unlock = q
+                bf, qf = bt + q, qt
+            else:
+                bf, qf = bt, qt
         fee = fill.fee
         key, v, tid = fill.key, fill.version, fill.trade_id
         if fee:
@@ -1260,10 +1447,13 @@ class Inventory:
             elif u is None:
                 low, high = -_INF, _INF
             elif buy:
-                if o.price is None:
+                price = o.price
+                if o.segs is not None:  # an unheard fill may predate an amend
+                    price = max((s[3] for s in o.segs if s[3] is not None), default=price)
+                if price is None:
                     low = -_INF
                 else:
-                    low -= u * o.price * (ONE + rate)
+                    low -= u * price * (ONE + rate)
             else:
                 high = _INF
                 if rate:
@@ -1286,4 +1476,3 @@ class Inventory:
             else:
                 low -= u
         return Exposure(low=low, expected=q, high=high)
-

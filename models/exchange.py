@@ -287,6 +287,8 @@ class ExchangeModel:
         self.trades: list[Trade] = []
         self.trade_by_id: dict[str, Trade] = {}
         self.cash: list[CashRecord] = []
+        #: (version, asset) of every amend that moved a reserve.
+        self.amends: list[tuple[int, str]] = []
         self.prices: dict[str, Decimal] = dict(prices or {})
         self._outbox: list[tuple[str, ev.Event]] = []
         self._next_order = 1
@@ -625,6 +627,7 @@ class ExchangeModel:
         self._emit("orders", o.report())
         if delta:
             self._move(o.reserve_asset, ZERO, delta, v)
+            self.amends.append((v, o.reserve_asset))
             self._emit_balances(v, {o.reserve_asset})
         self._check()
         return o

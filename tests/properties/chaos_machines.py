@@ -67,9 +67,8 @@ class ChaosMachine(RuleBasedStateMachine):
     """Whether the bot reuses the client ids of ended orders (OKX)."""
     STYLES: ClassVar[tuple[str, ...]] = ("same", "separate")
     """Conditional order styles the venue uses (``ExchangeModel.submit_conditional``)."""
-    AMEND_MOVES_RESERVE: ClassVar[bool] = False
-    """Whether amends may move a spot reserve (off until bugs 9-11 of test_found_bugs are
-    fixed; a raised buy price would also need a local amend intent for P3/P6)."""
+    AMEND_MOVES_RESERVE: ClassVar[bool] = True
+    """Whether amends may move a spot reserve (quantity down, a buy's price down)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -188,10 +187,12 @@ class ChaosMachine(RuleBasedStateMachine):
         """Quantity down and/or a new limit price (Binance REPLACED, OKX amend)."""
         opens = self.h.model.open_orders()
         mo = opens[i % len(opens)]
-        # While amends that move a spot reserve lose or double it out of order
-        # (test_found_bugs, bugs 9-11), only amends that move no reserve are made:
-        # derivatives (no reserves) and a spot sell's price (it reserves its quantity).
+        # A spot buy's price is only lowered: raising it takes more reserve than the
+        # Inventory can know of before the venue reports it (no local amend intent), so
+        # free could read high (P6) and the quote's low bound miss the spend (P3).
         moves_reserve = not mo.instrument.is_derivative
+        if moves_reserve and mo.side == "buy" and ticks > 0:
+            ticks = -ticks
         quantity = None
         if fraction is not None and (self.AMEND_MOVES_RESERVE or not moves_reserve):
             quantity = mo.filled + part(mo.remaining, fraction)
