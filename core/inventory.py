@@ -268,6 +268,12 @@ class Inventory:
         self._orders_complete_at = -1
         self._retired: deque[_Order] = deque()
         self._history = history
+        # Orders dropped from history, by (instrument, exchange id) -> last version, for as
+        # many again: their late messages are recognised by id. Beyond that, a watermark
+        # per instrument (the newest version among ids dropped from here) is all that is
+        # kept: a first message of an order without client id older than it is ambiguous.
+        self._gone: dict[tuple[int, str], int] = {}
+        self._gone_cap = max(history, 16)
         self._forgotten: dict[int, int] = {}
         self._next_n = 0
         self._unsettled = 0
@@ -809,11 +815,15 @@ class Inventory:
         while len(self._retired) > self._history:
             old = self._retired.popleft()
             if old.order_id is not None:
-                if self._by_xid.get((old.ii, old.order_id)) is old:
-                    del self._by_xid[(old.ii, old.order_id)]
-                w = self._forgotten.get(old.ii, -1)
-                if old.max_version > w:
-                    self._forgotten[old.ii] = old.max_version
+                key = (old.ii, old.order_id)
+                if self._by_xid.get(key) is old:
+                    del self._by_xid[key]
+                self._gone[key] = old.max_version
+                if len(self._gone) > self._gone_cap:
+                    first = next(iter(self._gone))
+                    v = self._gone.pop(first)
+                    if v > self._forgotten.get(first[0], -1):
+                        self._forgotten[first[0]] = v
             if old.client_order_id is not None and self._by_cid.get(old.client_order_id) is old:
                 del self._by_cid[old.client_order_id]
 
@@ -825,6 +835,8 @@ class Inventory:
             ii = self._resolve(r.symbol, r.kind, f"OrderReported {r.order_id}")
         o = self._by_xid.get((ii, r.order_id))
         if o is None:
+            if (ii, r.order_id) in self._gone:
+                return  # a late report of an order dropped from history
             o = self._match(ii, r.order_id, r.client_order_id)
         v = r.version
         if o is not None:
@@ -972,6 +984,8 @@ class Inventory:
             ii = self._resolve(f.symbol, f.kind, f"FillReported {f.trade_id}")
         o = self._by_xid.get((ii, f.order_id))
         if o is None:
+            if (ii, f.order_id) in self._gone:
+                return  # a late copy about an order dropped from history
             o = self._match(ii, f.order_id, f.client_order_id)
             if o is None and self._forgotten_event(ii, f.version):
                 return
@@ -1343,7 +1357,7 @@ class Inventory:
         Once orders have left the bounded history, an answer about an id no longer known
         may be about one of them: it is old news, not an error.
         """
-        if self._forgotten and cid not in self._by_cid:
+        if (self._gone or self._forgotten) and cid not in self._by_cid:
             return None
         return self._local(cid, what)
 

@@ -436,11 +436,6 @@ class HistoryChaos(SpotChaos):
     """The spot world against an Inventory that keeps only 3 retired orders."""
 
     EVICTS = True
-    # Separate-style triggers make orders without a client id, whose late first report a
-    # small history drops (test_found_bugs, bug 14).
-    STYLES = ("same",)
-    # A reused id's forgotten first order takes the new one's place (bug 15).
-    REUSE_IDS = False
 
     def make_tracker(self, instruments: Iterable[Instrument]) -> Tracker:
         return Inventory(instruments, history=3)

@@ -328,7 +328,6 @@ def test_old_report_of_an_unknown_order_after_a_snapshot() -> None:
 # id: an exchange-made or triggered order), older than the last version of an order already
 # dropped from history, is taken for a duplicate of a forgotten order and dropped: the live
 # order stays unknown (P2), outside the exposure (P3).
-@pytest.mark.xfail(strict=True, reason="bug 14: a new order's late first report is dropped")
 def test_first_report_of_a_new_order_older_than_a_forgotten_one() -> None:
     inv = Inventory([BTCUSDT], history=1)
     inv.apply(
@@ -355,7 +354,6 @@ def test_first_report_of_a_new_order_older_than_a_forgotten_one() -> None:
 # dropped from history, a late copy of its fill (a replay, a REST trade list) is matched by
 # client id to the id's new order: rejected as contradictory (P7), or counted on the wrong
 # order.
-@pytest.mark.xfail(strict=True, reason="bug 15: a reused id's old fill links to the new order")
 def test_reused_client_id_after_the_first_order_is_forgotten() -> None:
     inv = Inventory([BTCUSDT], history=1)
     inv.apply(
@@ -431,3 +429,42 @@ def test_amend_after_an_unheard_fill() -> None:
     inv.apply(_report("new", 1))
     inv.apply(_report("partially_filled", 3, price="99", filled="0.05"))
     assert inv.balance("USDT") == Balance(total=truth, free=truth, locked=D(0))
+
+
+# Beyond bugs 14 and 15: orders dropped from history are remembered by id for as many
+# again (at least 16); past that, only a version watermark per instrument remains, and a
+# late copy older than it is still old news, not an error.
+def test_late_fill_of_an_order_past_the_id_memory() -> None:
+    inv = Inventory([BTCUSDT], history=1)
+    inv.apply(
+        ev.SnapshotTaken(
+            version=0,
+            balances=(
+                ev.BalanceReported("BTC", D(10), D(10), 0),
+                ev.BalanceReported("USDT", D(10000), D(10000), 0),
+            ),
+        )
+    )
+    first = ev.FillReported(SPOT_ONLY, "X0", "c0", "T0", "buy", D("0.1"), D(100), D(0), "BTC", 2)
+    v = 1
+    for i in range(20):
+        inv.submit(f"c{i}", SPOT_ONLY, "buy", D("0.1"), D(100))
+        inv.apply(_report("new", v, order_id=f"X{i}", cid=f"c{i}"))
+        fill = ev.FillReported(
+            SPOT_ONLY, f"X{i}", f"c{i}", f"T{i}", "buy", D("0.1"), D(100), D(0), "BTC", v + 1
+        )
+        inv.apply(fill)
+        inv.apply(_report("filled", v + 1, order_id=f"X{i}", cid=f"c{i}", filled="0.1"))
+        inv.apply(
+            ev.BalanceReported("BTC", D(10) + D("0.1") * (i + 1), D(10) + D("0.1") * (i + 1), v + 1)
+        )
+        inv.apply(
+            ev.BalanceReported("USDT", D(10000) - 10 * (i + 1), D(10000) - 10 * (i + 1), v + 1)
+        )
+        v += 2
+    assert inv.stats()["retired_orders"] == 1
+    before = (inv.balance("BTC"), inv.balance("USDT"), inv.stats())
+    inv.apply(first)  # X0 is past the id memory: the watermark says it is old news
+    inv.apply(_report("new", 1, order_id="X0", cid="c0"))
+    assert (inv.balance("BTC"), inv.balance("USDT"), inv.stats()) == before
+    assert inv.order("X0") is None
