@@ -591,6 +591,8 @@ class Inventory:
         if o.segs is not None:
             self._reconcile(o)
             return
+        if o.live_from is not None:
+            return  # triggered under its own id: it reserves from going live, not from here
         if o.lock_unit is None or o.conditional or o.inst.kind != "spot" or o.quantity is None:
             return
         asset = o.lock_asset()
@@ -1025,6 +1027,8 @@ class Inventory:
         if o.order_id is None:
             o.order_id = f.order_id
             self._by_xid[(ii, f.order_id)] = o
+        elif o.client_order_id is None and f.client_order_id is not None:
+            self._link(o, f.client_order_id)  # first named by a fill (Bybit execution)
         fill = _Fill(o, f, (ii, f.trade_id))
         o.fills[f.trade_id] = fill
         o.known_filled += f.quantity

@@ -468,3 +468,29 @@ def test_late_fill_of_an_order_past_the_id_memory() -> None:
     inv.apply(_report("new", 1, order_id="X0", cid="c0"))
     assert (inv.balance("BTC"), inv.balance("USDT"), inv.stats()) == before
     assert inv.order("X0") is None
+
+
+# bug 18: a conditional buy triggered under its own id (Bybit) reserves from its first live
+# report; a late report from its conditional days re-dated that reserve to its acceptance
+# as a conditional order, where a balance report covered it: free read 10 too high.
+def test_late_conditional_report_does_not_re_date_the_live_reserve() -> None:
+    inv = _spot()
+    inv.submit("c1", SPOT_ONLY, "buy", D("0.1"), D(100), conditional=True)
+    inv.apply(_report("new", 8))  # triggered at v7 or v8: live, reserving 10 USDT
+    assert inv.balance("USDT").free == D(9990)
+    inv.apply(ev.BalanceReported("USDT", D(10000), D(10000), 6))  # before the trigger
+    inv.apply(_report("new", 4, conditional=True))  # accepted as a conditional order at v4
+    assert inv.balance("USDT").free == D(9990)
+
+
+# bug 19: a venue order first heard without its client id (a REST answer by exchange id,
+# Bybit's execution.fast) whose next message is a new fill naming the client id was never
+# linked to the bot's in-flight intent: both reserved, and the intent stayed pending_new.
+def test_new_fill_naming_the_client_id_links_the_intent() -> None:
+    inv = _spot()
+    inv.submit("c1", SPOT_ONLY, "buy", D("0.1"), D(100))
+    inv.apply(_report("new", 1, cid=None))
+    fill = ev.FillReported(SPOT_ONLY, "X1", "c1", "T1", "buy", D("0.05"), D(100), D(0), "BTC", 2)
+    inv.apply(fill)
+    assert inv.balance("USDT") == Balance(total=D(9995), free=D(9990), locked=D(5))
+    assert [o.client_order_id for o in inv.open_orders()] == ["c1"]

@@ -1,0 +1,231 @@
+"""Focused examples for the Inventory's less travelled paths (mutation testing gaps).
+
+Each pins a value computed by hand: amends of a spot reserve (in and out of order, a
+balance report inside an amend's window, a size increase, an amend undone), a triggered
+conditional derivative order handing its exposure to the order it became, a fill past an
+order's final quantity, and a venue order linked to an intent the bot was canceling.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from core import InvalidEvent, Inventory
+from core import events as ev
+from core.views import Balance
+from tests.core.builders import BTCUSDT, PERP, bal, fill, report, spot
+
+D = Decimal
+
+
+def _usdt(inv: Inventory) -> tuple[Decimal, Decimal]:
+    b = inv.balance("USDT")
+    return b.total, b.free
+
+
+def test_buy_price_amend_moves_the_reserve_in_order_and_out_of_order() -> None:
+    """1 @ 100, amended to 98 (v3), half filled at 98 (v4), canceled (v5)."""
+    events: dict[str, ev.Event] = {
+        "new": report("new", "0", 2),
+        "amend": report("new", "0", 3, price="98"),
+        "fill": fill("T1", "0.5", "98", 4),
+        "cancel": report("canceled", "0.5", 5, price="98", avg="98"),
+    }
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    assert _usdt(inv) == (D(10000), D(9900))
+    inv.apply(events["new"])
+    assert _usdt(inv) == (D(10000), D(9900))
+    inv.apply(events["amend"])
+    assert _usdt(inv) == (D(10000), D(9902))
+    inv.apply(events["fill"])
+    assert _usdt(inv) == (D(9951), D(9902))
+    inv.apply(events["cancel"])
+    assert _usdt(inv) == (D(9951), D(9951))
+    for order in (["cancel", "fill", "amend", "new"], ["fill", "cancel", "new", "amend"]):
+        other = spot("10000")
+        other.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+        for name in order:
+            other.apply(events[name])
+        assert _usdt(other) == (D(9951), D(9951))
+        view = other.order("c1")
+        assert view is not None
+        assert (view.price, view.status, view.filled_quantity) == (D(98), "canceled", D("0.5"))
+
+
+def test_sell_quantity_amend_releases_base() -> None:
+    inv = spot("0", btc="2")
+    inv.submit("c1", "BTCUSDT", "sell", D(2), D(100))
+    inv.apply(report("new", "0", 2, side="sell", qty="2"))
+    assert inv.balance("BTC") == Balance(total=D(2), free=D(0), locked=D(2))
+    inv.apply(report("new", "0", 3, side="sell", qty="1.5"))
+    assert inv.balance("BTC") == Balance(total=D(2), free=D("0.5"), locked=D("1.5"))
+    inv.apply(report("canceled", "0", 4, side="sell", qty="1.5"))
+    assert inv.balance("BTC") == Balance(total=D(2), free=D(2), locked=D(0))
+
+
+def test_release_is_dated_at_the_start_of_the_amend_window() -> None:
+    """A balance report inside the window may include the release: free reads low, not high."""
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    inv.apply(bal("USDT", "10000", "9900", 3))  # v3: before the amend (truth: 9900)
+    inv.apply(report("new", "0", 5, price="98"))  # amended at v5 (or v3, or v4)
+    assert _usdt(inv) == (D(10000), D(9900))  # the release is dated v3: taken as covered
+    inv.apply(bal("USDT", "10000", "9902", 5))
+    assert _usdt(inv) == (D(10000), D(9902))
+
+
+def test_release_before_a_balance_report_counts_once() -> None:
+    """The amend at v3 is in the balance report of v4; its own report comes after."""
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    inv.apply(bal("USDT", "10000", "9902", 4))
+    inv.apply(report("new", "0", 3, price="98"))
+    assert _usdt(inv) == (D(10000), D(9902))
+
+
+def test_size_increase_is_dated_at_the_end_of_its_window() -> None:
+    """OKX may raise an order's size: the extra reserve counts until a report covers it."""
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    inv.apply(report("new", "0", 5, qty="2"))
+    assert _usdt(inv) == (D(10000), D(9800))
+    inv.apply(bal("USDT", "10000", "9900", 4))  # before the increase
+    assert _usdt(inv) == (D(10000), D(9800))
+    inv.apply(bal("USDT", "10000", "9800", 5))
+    assert _usdt(inv) == (D(10000), D(9800))
+    inv.apply(report("canceled", "0", 6, qty="2"))
+    assert _usdt(inv) == (D(10000), D(10000))
+
+
+def test_amend_undone_splits_the_run_it_lands_in() -> None:
+    """Reports at v2 and v6 at 100, one at v4 at 98: amended down, then back up."""
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    inv.apply(report("new", "0", 6))
+    inv.apply(bal("USDT", "10000", "9902", 4))
+    assert _usdt(inv) == (D(10000), D(9902))  # v4's report: nothing after it known yet
+    inv.apply(report("new", "0", 4, price="98"))
+    assert _usdt(inv) == (D(10000), D(9900))  # the raise back to 100 is dated v6
+    view = inv.order("c1")
+    assert view is not None
+    assert view.price == D(100)
+
+
+def test_unheard_fill_may_have_been_at_the_highest_price_the_order_had() -> None:
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("canceled", "0.5", 4, price="98", avg="100"))  # fills unheard
+    exp = inv.exposure("USDT")
+    assert exp.low == D(10000) - D("0.5") * D(100)
+    assert inv.balance("USDT").free <= D(9950)
+
+
+def test_venue_order_linked_to_an_intent_with_other_values_dates_the_amend() -> None:
+    """Seen first without its client id at a new price, then linked to the bot's intent."""
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 3, cid=None, price="98"))
+    inv.apply(fill("T1", "0.5", "98", 4, cid="c1"))  # the full copy names the intent
+    assert _usdt(inv) == (D(9951), D(9902))
+    view = inv.order("c1")
+    assert view is not None
+    assert (view.order_id, view.price, view.filled_quantity) == ("1", D(98), D("0.5"))
+
+
+def test_intent_canceled_before_its_venue_order_is_linked_stays_pending_cancel() -> None:
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.cancel("c1")
+    inv.apply(report("new", "0", 2, cid=None))
+    inv.apply(fill("T1", "0.5", "100", 3, cid="c1"))
+    view = inv.order("c1")
+    assert view is not None
+    assert (view.status, view.order_id) == ("pending_cancel", "1")
+    assert len(inv.open_orders()) == 1
+    assert _usdt(inv) == (D(9950), D(9900))
+
+
+def test_fill_past_the_final_filled_quantity_is_refused_by_name() -> None:
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("canceled", "0.25", 2, avg="100"))
+    with pytest.raises(InvalidEvent) as err:
+        inv.apply(fill("T1", "0.5", "100", 2))
+    assert str(err.value) == (
+        "order c1: fill 0.5 (trade id T1) goes past the final filled quantity 0.25"
+    )
+    inv.apply(fill("T1", "0.25", "100", 2))  # the true fill is taken
+    view = inv.order("c1")
+    assert view is not None
+    assert view.filled_quantity == D("0.25")
+
+
+def _conditional(status: str, version: int, **kw: object) -> ev.OrderReported:
+    args: dict[str, object] = {
+        "symbol": "BTCUSDT",
+        "order_id": "A1",
+        "client_order_id": "c1",
+        "side": "buy",
+        "status": status,
+        "quantity": D(1),
+        "price": None,
+        "filled_quantity": D(0),
+        "average_price": None,
+        "version": version,
+        "order_type": "market",
+        "conditional": True,
+    }
+    args.update(kw)
+    return ev.OrderReported(**args)  # type: ignore[arg-type]
+
+
+def test_triggered_derivative_order_hands_its_exposure_to_the_new_order() -> None:
+    inv = Inventory([PERP])
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1,
+            balances=(bal("USDT", "1000", "1000", 1),),
+            positions=(ev.PositionReported("BTCUSDT", D(0), D(0), 1),),
+        )
+    )
+    inv.submit("c1", "BTCUSDT", "buy", D(1), None, conditional=True)
+    exp = inv.exposure("BTCUSDT")
+    assert (exp.low, exp.high) == (D(0), D(1))
+    inv.apply(_conditional("new", 2))
+    inv.apply(_conditional("triggered", 3, triggered_order_id="X2"))
+    exp = inv.exposure("BTCUSDT")
+    assert (exp.low, exp.high) == (D(0), D(1))  # X2 unknown: the trigger still widens
+    inv.apply(report("new", "0", 3, cid=None, oid="X2", price=None, qty="1"))
+    exp = inv.exposure("BTCUSDT")
+    assert (exp.low, exp.high) == (D(0), D(1))  # counted once, by X2
+    inv.apply(fill("T1", "1", "100", 4, cid=None, oid="X2", fee_asset=None))
+    inv.apply(report("filled", "1", 4, cid=None, oid="X2", price=None, qty="1", avg="100"))
+    exp = inv.exposure("BTCUSDT")
+    assert (exp.low, exp.expected, exp.high) == (D(1), D(1), D(1))
+
+
+def test_triggered_sell_widens_the_low_side_until_its_order_is_known() -> None:
+    inv = Inventory([PERP])
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1,
+            balances=(bal("USDT", "1000", "1000", 1),),
+            positions=(ev.PositionReported("BTCUSDT", D(2), D(100), 1),),
+        )
+    )
+    inv.apply(
+        _conditional("triggered", 3, side="sell", client_order_id=None, triggered_order_id="X2")
+    )
+    exp = inv.exposure("BTCUSDT")
+    assert (exp.low, exp.expected, exp.high) == (D(1), D(2), D(2))
+    inv.apply(report("new", "0", 3, cid=None, oid="X2", side="sell", price=None, qty="1"))
+    exp = inv.exposure("BTCUSDT")
+    assert (exp.low, exp.expected, exp.high) == (D(1), D(2), D(2))
+    assert BTCUSDT.kind == "spot"
