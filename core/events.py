@@ -355,6 +355,29 @@ class CancelRequested:
 
 
 @attrs.frozen(slots=True)
+class AmendRequested:
+    """The bot asked the venue to change a live order's quantity and/or limit price."""
+
+    client_order_id: str = attrs.field(validator=values.identifier)
+    quantity: Decimal | None = attrs.field(default=None, validator=values.optional_positive)
+    price: Decimal | None = attrs.field(default=None, validator=values.optional_positive)
+
+    def __attrs_post_init__(self) -> None:
+        if self.quantity is None and self.price is None:
+            raise InvalidEvent(
+                f"AmendRequested {self.client_order_id}: needs a new quantity or price"
+            )
+
+
+@attrs.frozen(slots=True)
+class AmendFailed:
+    """The venue refused an amend (the order is unchanged)."""
+
+    client_order_id: str = attrs.field(validator=values.identifier)
+    reason: str = attrs.field(default="", validator=_text)
+
+
+@attrs.frozen(slots=True)
 class CancelFailed:
     """The venue refused a cancel (e.g. the order had already ended)."""
 
@@ -423,6 +446,8 @@ Event = (
     | OrderNotFound
     | OrderSubmitted
     | CancelRequested
+    | AmendRequested
+    | AmendFailed
     | CancelFailed
     | SubmissionFailed
     | SubmissionTimedOut

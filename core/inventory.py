@@ -136,6 +136,7 @@ class _Order:
 
     __slots__ = (
         "accept_version",
+        "amending",
         "client_order_id",
         "conditional",
         "end_version",
@@ -193,6 +194,8 @@ class _Order:
         # A conditional order triggered under its own id: the oldest live report's version
         # (it reserves from then on, not from its acceptance as a conditional order).
         self.live_from: int | None = None
+        # The (quantity, price) of an amend the bot sent and the venue has not answered.
+        self.amending: tuple[Decimal, Decimal | None] | None = None
         self.max_version = -1
         self.accept_version: int | None = None
         self.end_version: int | None = None
@@ -219,9 +222,13 @@ class _Order:
             return self.quantity
         if self.state in _TERMINAL:
             return self.reported_filled - self.known_filled
-        if self.quantity is None:
+        q = self.quantity
+        if q is None:
             return None
-        return self.quantity - self.known_filled
+        a = self.amending
+        if a is not None and a[0] > q:
+            q = a[0]  # the venue may already have the larger size
+        return q - self.known_filled
 
     def lock_asset(self) -> str:
         """The asset a spot order reserves: quote for a buy, base for a sell."""
@@ -290,6 +297,8 @@ class Inventory:
             ev.OrderNotFound: self._on_not_found,
             ev.OrderSubmitted: self._on_submitted,
             ev.CancelRequested: self._on_cancel_requested,
+            ev.AmendRequested: self._on_amend_requested,
+            ev.AmendFailed: self._on_amend_failed,
             ev.CancelFailed: self._on_cancel_failed,
             ev.SubmissionFailed: self._on_submission_failed,
             ev.SubmissionTimedOut: self._on_timed_out,
@@ -337,6 +346,12 @@ class Inventory:
     def cancel(self, client_order_id: str) -> None:
         """Record that the bot asked to cancel an order (pending_cancel until the venue says)."""
         self.apply(ev.CancelRequested(client_order_id=client_order_id))
+
+    def amend(
+        self, client_order_id: str, quantity: Decimal | None = None, price: Decimal | None = None
+    ) -> None:
+        """Record that the bot asked to amend an order: any extra reserve counts from now."""
+        self.apply(ev.AmendRequested(client_order_id, quantity=quantity, price=price))
 
     def balance(self, asset: str) -> Balance:
         """An asset's expected balance: the last report moved by every known later change."""
@@ -776,6 +791,8 @@ class Inventory:
     def _ended(self, o: _Order, version: int | None) -> None:
         """An order became terminal: release its remaining reserve once."""
         self._live.pop(o.n, None)
+        if o.amending is not None:
+            self._set_amending(o, None)
         if o.state == "triggered":
             self._handoff[o.n] = o  # widens exposure until the order it became is known
             if len(self._handoff) > self._history:
@@ -883,9 +900,14 @@ class Inventory:
             if v > o.qp_version:
                 o.qp_version = v
             elif v < o.qp_lo:
-                o.qp_lo = v
+                if o.live_from is None:
+                    o.qp_lo = v
+                else:
+                    self._observe(o, v, r.quantity, r.price)  # live earlier than thought
         else:
             self._quantity_price(o, r)
+        if o.amending is not None and o.amending == (o.quantity, o.price):
+            self._set_amending(o, None)  # the venue took the amend
         status = r.status
         if status == "triggered" and r.triggered_order_id is not None:
             o.triggered_order_id = r.triggered_order_id
@@ -1355,6 +1377,47 @@ class Inventory:
     def _on_cancel_requested(self, c: ev.CancelRequested) -> None:
         self._order_event(self._local(c.client_order_id, "cancel"), "cancel_requested")
 
+    def _on_amend_requested(self, a: ev.AmendRequested) -> None:
+        cid = a.client_order_id
+        o = self._local(cid, "amend")
+        if o.state in _TERMINAL:
+            raise InvalidEvent(f"amend {cid}: the order is already {o.state}")
+        if o.quantity is None:
+            raise InvalidEvent(f"amend {cid}: the order's quantity is not known yet")
+        if a.price is not None and o.price is None:
+            raise InvalidEvent(f"amend {cid}: a market order has no price to amend")
+        q = o.quantity if a.quantity is None else a.quantity
+        if q <= o.filled:
+            raise InvalidEvent(
+                f"amend {cid}: quantity {q} not above the filled quantity {o.filled}"
+            )
+        p = o.price if a.price is None else a.price
+        self._set_amending(o, None if (q, p) == (o.quantity, o.price) else (q, p))
+
+    def _on_amend_failed(self, a: ev.AmendFailed) -> None:
+        o = self._answer(a.client_order_id, "amend failed")
+        if o is not None:
+            self._set_amending(o, None)
+
+    def _set_amending(self, o: _Order, values: tuple[Decimal, Decimal | None] | None) -> None:
+        """An amend in flight reserves what it adds (never less) until the venue answers."""
+        o.amending = values
+        if o.inst.kind != "spot" or not o.lock_unit or o.conditional:
+            return
+        asset = o.lock_asset()
+        key = ("ai", o.n)
+        led = self._ledgers.get(asset)
+        if led is not None and led.remove(key) is not None:
+            o.pending -= 1  # never the last change of a live order; _ended retires after
+        if values is None or o.quantity is None or o.state in _TERMINAL:
+            return
+        q, p = values
+        unit = p if o.side == "buy" and p is not None else o.lock_unit
+        done = o.filled
+        extra = (q - done) * unit - (o.quantity - done) * o.lock_unit
+        if extra > 0:
+            self._add(asset, key, IN_FLIGHT, ZERO, -extra, None, o, None)
+
     def _answer(self, cid: str, what: str) -> _Order | None:
         """The order a late answer to the bot's own intent speaks of.
 
@@ -1468,6 +1531,9 @@ class Inventory:
                 price = o.price
                 if o.segs is not None:  # an unheard fill may predate an amend
                     price = max((s[3] for s in o.segs if s[3] is not None), default=price)
+                a = o.amending
+                if a is not None and a[1] is not None and (price is None or a[1] > price):
+                    price = a[1]  # or follow an amend the venue has not confirmed
                 if price is None:
                     low = -_INF
                 else:

@@ -80,6 +80,11 @@ class NaiveTracker:
     def cancel(self, client_order_id: str) -> None:
         """The naive bot waits for the venue's word."""
 
+    def amend(
+        self, client_order_id: str, quantity: Decimal | None = None, price: Decimal | None = None
+    ) -> None:
+        """The naive bot waits for the venue's word here too."""
+
     def apply(self, event: ev.Event) -> None:
         """Overwrite what the event speaks of; no versions, no dedup."""
         if isinstance(event, ev.BalanceReported):

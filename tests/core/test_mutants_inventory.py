@@ -15,7 +15,7 @@ import pytest
 from core import InvalidEvent, Inventory
 from core import events as ev
 from core.views import Balance
-from tests.core.builders import BTCUSDT, PERP, bal, fill, report, spot
+from tests.core.builders import BTCUSDT, PERP, bal, fill, fingerprint, report, spot
 
 D = Decimal
 
@@ -229,3 +229,206 @@ def test_triggered_sell_widens_the_low_side_until_its_order_is_known() -> None:
     exp = inv.exposure("BTCUSDT")
     assert (exp.low, exp.expected, exp.high) == (D(1), D(2), D(2))
     assert BTCUSDT.kind == "spot"
+
+
+# --- snapshots: what a complete part says about what it omits ----------------------------
+
+
+def test_complete_balances_zero_an_unlisted_asset_and_partial_ones_keep_it() -> None:
+    inv = spot("1000", btc="2")
+    inv.apply(ev.SnapshotTaken(version=5, balances=(bal("USDT", "900", "900", 5),)))
+    assert inv.balance("BTC") == Balance(total=D(0), free=D(0), locked=D(0))
+    assert inv.balance("USDT") == Balance(total=D(900), free=D(900), locked=D(0))
+    inv = spot("1000", btc="2")
+    inv.apply(
+        ev.SnapshotTaken(
+            version=5, balances=(bal("USDT", "900", "900", 5),), balances_complete=False
+        )
+    )
+    assert inv.balance("BTC") == Balance(total=D(2), free=D(2), locked=D(0))
+    assert inv.balance("USDT").total == D(900)
+
+
+def _perp(quantity: str) -> Inventory:
+    inv = Inventory([PERP])
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1,
+            balances=(bal("USDT", "1000", "1000", 1),),
+            positions=(ev.PositionReported("BTCUSDT", D(quantity), D(100), 1),),
+        )
+    )
+    return inv
+
+
+def test_complete_positions_flatten_an_unlisted_one_and_partial_ones_keep_it() -> None:
+    inv = _perp("2")
+    assert inv.position("BTCUSDT").quantity == D(2)
+    inv.apply(ev.SnapshotTaken(version=5, balances=(bal("USDT", "1000", "1000", 5),)))
+    pos = inv.position("BTCUSDT")
+    assert (pos.quantity, pos.entry_price) == (D(0), D(0))
+    inv = _perp("2")
+    inv.apply(
+        ev.SnapshotTaken(
+            version=5, balances=(bal("USDT", "1000", "1000", 5),), positions_complete=False
+        )
+    )
+    assert inv.position("BTCUSDT").quantity == D(2)
+
+
+def test_sync_needs_complete_balances_and_positions() -> None:
+    inv = Inventory([PERP])
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1, balances=(bal("USDT", "1000", "1000", 1),), positions_complete=False
+        )
+    )
+    assert inv.sync_state == "unknown"
+    inv.apply(
+        ev.SnapshotTaken(
+            version=2, balances=(bal("USDT", "1000", "1000", 2),), balances_complete=False
+        )
+    )
+    assert inv.sync_state == "unknown"
+    inv.apply(ev.SnapshotTaken(version=3, balances=(bal("USDT", "1000", "1000", 3),)))
+    assert inv.sync_state == "synced"
+    only_spot = Inventory([BTCUSDT])
+    only_spot.apply(ev.SnapshotTaken(version=1, positions_complete=False))
+    assert only_spot.sync_state == "synced"  # no derivative: positions cannot be missing
+
+
+def test_complete_orders_make_an_unlisted_live_order_unknown() -> None:
+    inv = spot("1000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    inv.submit("c2", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 7, cid="c2", oid="2"))  # accepted after the snapshot
+    inv.submit("c3", "BTCUSDT", "buy", D(1), D(100))  # still in flight
+    inv.apply(ev.SnapshotTaken(version=5, balances=(bal("USDT", "1000", "900", 5),)))
+    statuses = {}
+    for cid in ("c1", "c2", "c3"):
+        view = inv.order(cid)
+        assert view is not None
+        statuses[cid] = view.status
+    assert statuses == {"c1": "unknown", "c2": "open", "c3": "pending_new"}
+    queried = [r.client_order_id for r in inv.requests() if hasattr(r, "client_order_id")]
+    assert queried == ["c1"]
+    # A partial order list says nothing of c2.
+    inv.apply(
+        ev.SnapshotTaken(
+            version=9, balances=(bal("USDT", "1000", "700", 9),), orders_complete=False
+        )
+    )
+    view = inv.order("c2")
+    assert view is not None
+    assert view.status == "open"
+
+
+def test_an_older_complete_snapshot_does_not_lower_the_orders_watermark() -> None:
+    inv = spot("1000", version=10)  # complete at v10: no open order
+    inv.apply(ev.SnapshotTaken(version=4, balances=(bal("USDT", "1000", "1000", 4),)))
+    inv.apply(report("new", "0", 7, cid=None, oid="9"))  # older than v10's list
+    view = inv.order("9")
+    assert view is not None
+    assert view.status == "unknown"
+
+
+def test_snapshot_trades_count_as_fills_once() -> None:
+    inv = spot("1000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    t = fill("T1", "1", "100", 3)
+    snap = ev.SnapshotTaken(
+        version=2,
+        balances=(bal("USDT", "1000", "900", 2), bal("BTC", "0", "0", 2)),
+        open_orders=(report("new", "0", 2),),
+        trades=(t,),
+    )
+    inv.apply(snap)
+    inv.apply(t)
+    assert inv.balance("BTC").total == D(1)
+    assert _usdt(inv) == (D(900), D(900))
+    view = inv.order("c1")
+    assert view is not None
+    assert (view.status, view.filled_quantity) == ("filled", D(1))
+
+
+# --- the bot's own amends ----------------------------------------------------------------
+
+
+def test_amend_raising_a_buy_reserves_the_extra_until_the_venue_answers() -> None:
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    inv.amend("c1", price=D(103))
+    assert _usdt(inv) == (D(10000), D(9897))
+    assert inv.exposure("USDT").low == D(10000) - D(103)  # it may fill at 103, unheard
+    inv.apply(report("new", "0", 3, price="103"))  # the venue took it
+    assert _usdt(inv) == (D(10000), D(9897))
+    inv.apply(bal("USDT", "10000", "9897", 3))
+    assert _usdt(inv) == (D(10000), D(9897))
+    inv.apply(report("canceled", "0", 4, price="103"))
+    assert _usdt(inv) == (D(10000), D(10000))
+    assert inv.stats()["pending_changes"] == 1  # the release, until a report covers it
+
+
+def test_refused_amend_gives_its_extra_reserve_back() -> None:
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    inv.amend("c1", quantity=D(2))  # OKX may raise a size
+    assert _usdt(inv) == (D(10000), D(9800))
+    assert inv.exposure("BTC").high == D(2)
+    inv.apply(ev.AmendFailed("c1", "insufficient balance"))
+    assert _usdt(inv) == (D(10000), D(9900))
+    assert inv.exposure("BTC").high == D(1)
+
+
+def test_amend_that_lowers_the_reserve_waits_for_the_venue() -> None:
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    inv.amend("c1", quantity=D("0.5"), price=D(90))
+    assert _usdt(inv) == (D(10000), D(9900))  # nothing released before the venue says
+    inv.apply(report("new", "0", 3, qty="0.5", price="90"))
+    assert _usdt(inv) == (D(10000), D(9955))
+
+
+def test_order_ending_before_the_amend_answer_drops_the_extra() -> None:
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    inv.amend("c1", price=D(105))
+    inv.apply(report("canceled", "0", 3))
+    assert _usdt(inv) == (D(10000), D(10000))
+    inv.apply(ev.AmendFailed("c1", "order already ended"))
+    assert _usdt(inv) == (D(10000), D(10000))
+
+
+@pytest.mark.parametrize(
+    ("prepare", "quantity", "price", "message"),
+    [
+        ("canceled", None, D(99), "amend c1: the order is already canceled"),
+        ("filled_half", D("0.5"), None, "amend c1: quantity 0.5 not above the filled quantity 0.5"),
+        ("market", None, D(99), "amend c1: a market order has no price to amend"),
+    ],
+)
+def test_impossible_amend_is_refused_by_name_and_changes_nothing(
+    prepare: str, quantity: Decimal | None, price: Decimal | None, message: str
+) -> None:
+    inv = spot("10000")
+    if prepare == "market":
+        inv.submit("c1", "BTCUSDT", "buy", D(1))
+    else:
+        inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+        inv.apply(report("new", "0", 2))
+    if prepare == "canceled":
+        inv.apply(report("canceled", "0", 3))
+    if prepare == "filled_half":
+        inv.apply(fill("T1", "0.5", "100", 3))
+    before = fingerprint(inv)
+    with pytest.raises(InvalidEvent) as err:
+        inv.amend("c1", quantity=quantity, price=price)
+    assert str(err.value) == message
+    assert fingerprint(inv) == before
+    with pytest.raises(InvalidEvent, match="AmendRequested c1: needs a new quantity or price"):
+        inv.amend("c1")

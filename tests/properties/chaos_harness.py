@@ -71,6 +71,10 @@ class Tracker(Protocol):
 
     def cancel(self, client_order_id: str) -> None: ...
 
+    def amend(
+        self, client_order_id: str, quantity: Decimal | None = None, price: Decimal | None = None
+    ) -> None: ...
+
     def balance(self, asset: str) -> Balance: ...
 
     def position(self, symbol: str) -> Position: ...
@@ -434,12 +438,38 @@ class Harness:
                 out.append(cid)
         return out
 
+    def announcer(self, order_id: str) -> str | None:
+        """The client id under which the tracker can be told of an amend of this order."""
+        mo = self.model.orders.get(order_id)
+        cid = None if mo is None else mo.client_order_id
+        if cid is None or self.cid_order.get(cid) != order_id:
+            return None
+        view = self.tracker.order(cid)
+        if (
+            view is None
+            or view.status in TERMINAL
+            or view.order_id not in (None, order_id)
+            or view.quantity is None
+            or view.price is None
+        ):
+            return None
+        return cid
+
     def amend(self, order_id: str, quantity: Decimal | None, price: Decimal | None) -> None:
-        """The bot amends a live order; the REST answer is the amended order (or a refusal)."""
+        """The bot amends a live order; the REST answer is the amended order (or a refusal).
+
+        Where the tracker knows the order by client id, the bot tells it first (an amend
+        raising a reserve must count before the venue reports it, P6).
+        """
+        cid = self.announcer(order_id)
+        if cid is not None:
+            self.tracker.amend(cid, quantity=quantity, price=price)
         r = self.model.amend(order_id, quantity, price)
         self._pump()
         if isinstance(r, ModelOrder):
             self.rest.send("rest", r.report(), f"amend:{r.client_order_id or r.order_id}")
+        elif cid is not None:
+            self.rest.send("rest", ev.AmendFailed(cid, r.reason), f"amend:{cid}")
 
     def cancel(self, cid: str) -> None:
         """The bot asks to cancel; the REST answer is the canceled order or a refusal."""

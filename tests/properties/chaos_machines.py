@@ -187,11 +187,11 @@ class ChaosMachine(RuleBasedStateMachine):
         """Quantity down and/or a new limit price (Binance REPLACED, OKX amend)."""
         opens = self.h.model.open_orders()
         mo = opens[i % len(opens)]
-        # A spot buy's price is only lowered: raising it takes more reserve than the
-        # Inventory can know of before the venue reports it (no local amend intent), so
-        # free could read high (P6) and the quote's low bound miss the spend (P3).
+        # A spot buy's price is raised only where the bot can tell the tracker first
+        # (``inv.amend`` by client id): else the extra reserve reads as free (P6) until
+        # the venue reports it. Orders without the bot's client id are only lowered.
         moves_reserve = not mo.instrument.is_derivative
-        if moves_reserve and mo.side == "buy" and ticks > 0:
+        if moves_reserve and mo.side == "buy" and ticks > 0 and not self.h.announcer(mo.order_id):
             ticks = -ticks
         quantity = None
         if fraction is not None and (self.AMEND_MOVES_RESERVE or not moves_reserve):

@@ -494,3 +494,15 @@ def test_new_fill_naming_the_client_id_links_the_intent() -> None:
     inv.apply(fill)
     assert inv.balance("USDT") == Balance(total=D(9995), free=D(9990), locked=D(5))
     assert [o.client_order_id for o in inv.open_orders()] == ["c1"]
+
+
+# bug 20: like bug 18, from the other side: a same-id triggered order's earlier live report
+# with the same quantity and price took the fast path and did not move the reserve back to
+# it, so a balance report of that version counted the reserve twice (free read low, P2).
+def test_earlier_live_report_of_a_triggered_order_moves_its_reserve_back() -> None:
+    inv = _spot()
+    inv.submit("c1", SPOT_ONLY, "buy", D("0.1"), D(100), conditional=True)
+    inv.apply(_report("new", 9))  # first heard live at v9
+    inv.apply(_report("new", 8))  # live since v8 (the trigger)
+    inv.apply(ev.BalanceReported("USDT", D(10000), D(9990), 8))  # includes the reserve
+    assert inv.balance("USDT") == Balance(total=D(10000), free=D(9990), locked=D(10))
