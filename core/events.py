@@ -356,25 +356,36 @@ class CancelRequested:
 
 @attrs.frozen(slots=True)
 class AmendRequested:
-    """The bot asked the venue to change a live order's quantity and/or limit price."""
+    """The bot asked the venue to change a live order's quantity and/or limit price.
 
-    client_order_id: str = attrs.field(validator=values.identifier)
+    The order is named by client order id, or by exchange order id (``order_id``) for
+    one the bot did not name (a triggered conditional order).
+    """
+
+    client_order_id: str | None = attrs.field(validator=values.optional_identifier)
     quantity: Decimal | None = attrs.field(default=None, validator=values.optional_positive)
     price: Decimal | None = attrs.field(default=None, validator=values.optional_positive)
+    order_id: str | None = attrs.field(default=None, validator=values.optional_identifier)
 
     def __attrs_post_init__(self) -> None:
+        key = self.client_order_id or self.order_id
+        if key is None:
+            raise InvalidEvent("AmendRequested: needs client_order_id or order_id")
         if self.quantity is None and self.price is None:
-            raise InvalidEvent(
-                f"AmendRequested {self.client_order_id}: needs a new quantity or price"
-            )
+            raise InvalidEvent(f"AmendRequested {key}: needs a new quantity or price")
 
 
 @attrs.frozen(slots=True)
 class AmendFailed:
     """The venue refused an amend (the order is unchanged)."""
 
-    client_order_id: str = attrs.field(validator=values.identifier)
+    client_order_id: str | None = attrs.field(validator=values.optional_identifier)
     reason: str = attrs.field(default="", validator=_text)
+    order_id: str | None = attrs.field(default=None, validator=values.optional_identifier)
+
+    def __attrs_post_init__(self) -> None:
+        if self.client_order_id is None and self.order_id is None:
+            raise InvalidEvent("AmendFailed: needs client_order_id or order_id")
 
 
 @attrs.frozen(slots=True)

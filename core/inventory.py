@@ -131,6 +131,36 @@ class _Fill:
         self.unlock = ZERO
 
 
+class _Amend:
+    """The bot's amends of one order that the venue has not answered yet.
+
+    ``states``: the order's (quantity, reserve unit, price) before them and after each, in
+    the order sent; the venue is at one of them, and moves only forward.
+    """
+
+    __slots__ = ("hi_price", "hi_quantity", "lo_unit", "price", "quantity", "states")
+
+    def __init__(self, states: list[tuple[Decimal, Decimal, Decimal | None]]) -> None:
+        self.states = states
+        self.quantity, _, self.price = states[-1]  # what the venue shows once all are taken
+        self.hi_quantity = max(s[0] for s in states)
+        self.lo_unit = min(s[1] for s in states)
+        prices = [s[2] for s in states if s[2] is not None]
+        self.hi_price = max(prices) if prices else None
+
+    def rise(self, done: Decimal) -> Decimal:
+        """The most the venue's reserve may have grown since any balance report."""
+        worst = ZERO
+        low: Decimal | None = None
+        for q, u, _ in self.states:
+            r = (q - done) * u
+            if low is None or r < low:
+                low = r
+            elif r - low > worst:
+                worst = r - low
+        return worst
+
+
 class _Order:
     """What the Inventory knows of one order (mutable, internal)."""
 
@@ -195,7 +225,7 @@ class _Order:
         # (it reserves from then on, not from its acceptance as a conditional order).
         self.live_from: int | None = None
         # The (quantity, price) of an amend the bot sent and the venue has not answered.
-        self.amending: tuple[Decimal, Decimal | None] | None = None
+        self.amending: _Amend | None = None
         self.max_version = -1
         self.accept_version: int | None = None
         self.end_version: int | None = None
@@ -226,8 +256,8 @@ class _Order:
         if q is None:
             return None
         a = self.amending
-        if a is not None and a[0] > q:
-            q = a[0]  # the venue may already have the larger size
+        if a is not None and a.hi_quantity > q:
+            q = a.hi_quantity  # the venue may already have the larger size
         return q - self.known_filled
 
     def lock_asset(self) -> str:
@@ -348,10 +378,17 @@ class Inventory:
         self.apply(ev.CancelRequested(client_order_id=client_order_id))
 
     def amend(
-        self, client_order_id: str, quantity: Decimal | None = None, price: Decimal | None = None
+        self,
+        client_order_id: str | None = None,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        *,
+        order_id: str | None = None,
     ) -> None:
         """Record that the bot asked to amend an order: any extra reserve counts from now."""
-        self.apply(ev.AmendRequested(client_order_id, quantity=quantity, price=price))
+        self.apply(
+            ev.AmendRequested(client_order_id, quantity=quantity, price=price, order_id=order_id)
+        )
 
     def balance(self, asset: str) -> Balance:
         """An asset's expected balance: the last report moved by every known later change."""
@@ -663,6 +700,28 @@ class Inventory:
                 led.amend(key, ch[TOTAL], ch[FREE] + want - f.unlock)
         f.unlock = want  # a covered change is in the report already, whatever it said
 
+    def _fill_unit(self, o: _Order, f: _Fill, unit: Decimal) -> Decimal:
+        """A buy's reserve per unit at a fill: an amend in flight may have lowered it.
+
+        Only for a fill newer than every report of the order (a newer report shows the
+        price the fill found).
+        """
+        a = o.amending
+        if a is None or o.side != "buy" or f.version <= o.qp_version:
+            return unit
+        return a.lo_unit if a.lo_unit < unit else unit
+
+    def _refresh_unlocks(self, o: _Order) -> None:
+        """Re-price what each fill released, after the amend in flight or the reports moved."""
+        if not o.fills or not o.lock_unit or o.side != "buy" or o.inst.kind != "spot":
+            return
+        if o.segs is not None:
+            self._reconcile(o)
+            return
+        unit = o.lock_unit
+        for f in o.fills.values():
+            self._unlock(o, f, f.quantity * self._fill_unit(o, f, unit))
+
     def _observe(self, o: _Order, v: int, q: Decimal, p: Decimal | None) -> None:
         """A spot order's report at ``v`` shows quantity ``q`` and price ``p``."""
         segs = o.segs
@@ -757,7 +816,7 @@ class Inventory:
             unheard = o.filled - o.known_filled
             for v, rank, x, y in steps:
                 if rank == 2:
-                    unlocks.append((x, x.quantity * u))
+                    unlocks.append((x, x.quantity * self._fill_unit(o, x, u)))
                     filled += x.quantity
                     continue
                 done = filled + unheard if rank == 1 else filled
@@ -906,8 +965,12 @@ class Inventory:
                     self._observe(o, v, r.quantity, r.price)  # live earlier than thought
         else:
             self._quantity_price(o, r)
-        if o.amending is not None and o.amending == (o.quantity, o.price):
-            self._set_amending(o, None)  # the venue took the amend
+        if o.amending is not None:
+            a = o.amending
+            if (a.quantity, a.price) == (o.quantity, o.price):
+                self._set_amending(o, None)  # the venue took the amend
+            else:
+                self._refresh_unlocks(o)  # fills older than this report were not amended
         status = r.status
         if status == "triggered" and r.triggered_order_id is not None:
             o.triggered_order_id = r.triggered_order_id
@@ -977,6 +1040,9 @@ class Inventory:
         self._by_cid[cid] = o
         if local is None or local is o or local.order_id is not None or local.ii != o.ii:
             return
+        amend = local.amending
+        if amend is not None:
+            self._set_amending(local, None)  # it carries over to the venue order below
         if local.inst.kind == "spot":
             self._remove(local.lock_asset(), ("acc", local.n))
         self._live.pop(local.n, None)
@@ -995,6 +1061,8 @@ class Inventory:
             self._lock_known(o, o.accept_version if o.accept_version is not None else IN_FLIGHT)
         if was_canceling:
             self._order_event(o, "cancel_requested")
+        if amend is not None and o.amending is None and o.state not in _TERMINAL:
+            self._set_amending(o, amend)
 
     def _new_order(self, ii: int, side: str) -> _Order:
         o = _Order(self._next_n, ii, self._instruments[ii], side)
@@ -1096,6 +1164,8 @@ class Inventory:
         if o.side == "buy":
             bt, qt = q, -notional
             if unit:
+                if o.amending is not None:
+                    unit = self._fill_unit(o, fill, unit)
                 fill.unlock = q * unit
                 bf, qf = bt, qt + fill.unlock
             else:
@@ -1378,43 +1448,61 @@ class Inventory:
         self._order_event(self._local(c.client_order_id, "cancel"), "cancel_requested")
 
     def _on_amend_requested(self, a: ev.AmendRequested) -> None:
-        cid = a.client_order_id
-        o = self._local(cid, "amend")
+        key = a.client_order_id or a.order_id
+        o = self._find(a.order_id, a.client_order_id)
+        if o is None:
+            raise InvalidEvent(f"amend {key}: unknown order")
         if o.state in _TERMINAL:
-            raise InvalidEvent(f"amend {cid}: the order is already {o.state}")
+            raise InvalidEvent(f"amend {key}: the order is already {o.state}")
         if o.quantity is None:
-            raise InvalidEvent(f"amend {cid}: the order's quantity is not known yet")
+            raise InvalidEvent(f"amend {key}: the order's quantity is not known yet")
         if a.price is not None and o.price is None:
-            raise InvalidEvent(f"amend {cid}: a market order has no price to amend")
-        q = o.quantity if a.quantity is None else a.quantity
+            raise InvalidEvent(f"amend {key}: a market order has no price to amend")
+        # An amend not answered yet still stands: a second one changes what it left alone.
+        prev = o.amending
+        base_q, base_p = (o.quantity, o.price) if prev is None else (prev.quantity, prev.price)
+        q = base_q if a.quantity is None else a.quantity
         if q <= o.filled:
             raise InvalidEvent(
-                f"amend {cid}: quantity {q} not above the filled quantity {o.filled}"
+                f"amend {key}: quantity {q} not above the filled quantity {o.filled}"
             )
-        p = o.price if a.price is None else a.price
-        self._set_amending(o, None if (q, p) == (o.quantity, o.price) else (q, p))
+        p = base_p if a.price is None else a.price
+        if prev is None and (q, p) == (o.quantity, o.price):
+            return  # asks for nothing the venue does not have
+        states = [(o.quantity, self._unit(o, o.price), o.price)] if prev is None else prev.states
+        self._set_amending(o, _Amend([*states, (q, self._unit(o, p), p)]))
+
+    def _unit(self, o: _Order, price: Decimal | None) -> Decimal:
+        """What one unit of a spot order's quantity reserves at ``price``."""
+        lock = o.lock_unit or ZERO
+        if o.side == "buy" and lock and price is not None:
+            return price
+        return lock
 
     def _on_amend_failed(self, a: ev.AmendFailed) -> None:
-        o = self._answer(a.client_order_id, "amend failed")
-        if o is not None:
-            self._set_amending(o, None)
+        o = self._find(a.order_id, a.client_order_id)
+        if o is None:
+            if self._gone or self._forgotten:
+                return  # about an order dropped from history
+            raise InvalidEvent(f"amend failed {a.client_order_id or a.order_id}: unknown order")
+        self._set_amending(o, None)
 
-    def _set_amending(self, o: _Order, values: tuple[Decimal, Decimal | None] | None) -> None:
-        """An amend in flight reserves what it adds (never less) until the venue answers."""
-        o.amending = values
+    def _set_amending(self, o: _Order, amend: _Amend | None) -> None:
+        """An amend in flight reserves what it may add (never less) until the venue answers."""
+        o.amending = amend
         if o.inst.kind != "spot" or not o.lock_unit or o.conditional:
             return
+        if o.fills and o.state not in _TERMINAL:
+            self._refresh_unlocks(o)
         asset = o.lock_asset()
         key = ("ai", o.n)
         led = self._ledgers.get(asset)
         if led is not None and led.remove(key) is not None:
             o.pending -= 1  # never the last change of a live order; _ended retires after
-        if values is None or o.quantity is None or o.state in _TERMINAL:
+        if amend is None or o.quantity is None or o.state in _TERMINAL:
             return
-        q, p = values
-        unit = p if o.side == "buy" and p is not None else o.lock_unit
-        done = o.filled
-        extra = (q - done) * unit - (o.quantity - done) * o.lock_unit
+        # A balance report may include some of the amends and not the later ones.
+        extra = amend.rise(o.filled)
         if extra > 0:
             self._add(asset, key, IN_FLIGHT, ZERO, -extra, None, o, None)
 
@@ -1532,8 +1620,10 @@ class Inventory:
                 if o.segs is not None:  # an unheard fill may predate an amend
                     price = max((s[3] for s in o.segs if s[3] is not None), default=price)
                 a = o.amending
-                if a is not None and a[1] is not None and (price is None or a[1] > price):
-                    price = a[1]  # or follow an amend the venue has not confirmed
+                if a is not None and a.hi_price is not None and (
+                    price is None or a.hi_price > price
+                ):
+                    price = a.hi_price  # or follow an amend the venue has not confirmed
                 if price is None:
                     low = -_INF
                 else:

@@ -81,7 +81,12 @@ class NaiveTracker:
         """The naive bot waits for the venue's word."""
 
     def amend(
-        self, client_order_id: str, quantity: Decimal | None = None, price: Decimal | None = None
+        self,
+        client_order_id: str | None = None,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        *,
+        order_id: str | None = None,
     ) -> None:
         """The naive bot waits for the venue's word here too."""
 

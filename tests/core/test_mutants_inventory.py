@@ -432,3 +432,44 @@ def test_impossible_amend_is_refused_by_name_and_changes_nothing(
     assert fingerprint(inv) == before
     with pytest.raises(InvalidEvent, match="AmendRequested c1: needs a new quantity or price"):
         inv.amend("c1")
+
+
+def test_second_amend_before_the_first_is_answered_builds_on_it() -> None:
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    inv.amend("c1", quantity=D("0.5"))
+    inv.amend("c1", price=D(101))  # the venue amends the 0.5 it has by then
+    # A balance report may catch the venue at 0.5 @ 100 (50) before it takes 0.5 @ 101
+    # (50.5): that rise is held back at once.
+    assert _usdt(inv) == (D(10000), D("9899.5"))
+    inv.apply(report("new", "0", 3, qty="0.5"))
+    inv.apply(report("new", "0", 4, qty="0.5", price="101"))
+    assert _usdt(inv) == (D(10000), D("9949.5"))
+    assert inv.stats()["pending_changes"] == 3  # acceptance and two amends: no intent left
+
+
+def test_amend_of_an_intent_carries_over_when_its_venue_order_is_linked() -> None:
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.amend("c1", price=D(101))
+    assert _usdt(inv) == (D(10000), D(9899))
+    inv.apply(report("new", "0", 2, cid=None))  # the venue order, not yet named
+    inv.apply(report("new", "0", 2))  # now named: the intent is this order
+    assert _usdt(inv) == (D(10000), D(9899))
+    inv.apply(report("new", "0", 3, price="101"))
+    assert _usdt(inv) == (D(10000), D(9899))
+    assert inv.stats()["live_orders"] == 1
+
+
+def test_amend_by_exchange_order_id_and_its_refusal() -> None:
+    inv = spot("10000")
+    inv.apply(report("new", "0", 2, cid=None, oid="X9"))  # e.g. a triggered algo order
+    inv.amend(order_id="X9", price=D(102))
+    assert _usdt(inv) == (D(10000), D(9898))
+    inv.apply(ev.AmendFailed(None, "would cross", order_id="X9"))
+    assert _usdt(inv) == (D(10000), D(9900))
+    with pytest.raises(InvalidEvent, match="amend X8: unknown order"):
+        inv.amend(order_id="X8", price=D(1))
+    with pytest.raises(InvalidEvent, match="AmendFailed: needs client_order_id or order_id"):
+        ev.AmendFailed(None)

@@ -72,7 +72,12 @@ class Tracker(Protocol):
     def cancel(self, client_order_id: str) -> None: ...
 
     def amend(
-        self, client_order_id: str, quantity: Decimal | None = None, price: Decimal | None = None
+        self,
+        client_order_id: str | None = None,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        *,
+        order_id: str | None = None,
     ) -> None: ...
 
     def balance(self, asset: str) -> Balance: ...
@@ -438,13 +443,21 @@ class Harness:
                 out.append(cid)
         return out
 
-    def announcer(self, order_id: str) -> str | None:
-        """The client id under which the tracker can be told of an amend of this order."""
+    def announcer(self, order_id: str) -> tuple[str | None, str | None] | None:
+        """How the bot names this order to the tracker for an amend: (client id, order id).
+
+        By client id where the bot gave one (and it still names this order), else by the
+        exchange id; None where the tracker's view cannot take an amend.
+        """
         mo = self.model.orders.get(order_id)
-        cid = None if mo is None else mo.client_order_id
-        if cid is None or self.cid_order.get(cid) != order_id:
+        if mo is None:
             return None
-        view = self.tracker.order(cid)
+        cid = mo.client_order_id
+        ids: tuple[str | None, str | None]
+        if cid is not None and self.cid_order.get(cid) == order_id:
+            view, ids = self.tracker.order(cid), (cid, None)
+        else:
+            view, ids = self.tracker.order(order_id), (None, order_id)
         if (
             view is None
             or view.status in TERMINAL
@@ -453,23 +466,24 @@ class Harness:
             or view.price is None
         ):
             return None
-        return cid
+        return ids
 
     def amend(self, order_id: str, quantity: Decimal | None, price: Decimal | None) -> None:
         """The bot amends a live order; the REST answer is the amended order (or a refusal).
 
-        Where the tracker knows the order by client id, the bot tells it first (an amend
-        raising a reserve must count before the venue reports it, P6).
+        Where the tracker can take it, the bot tells it first (an amend raising a reserve
+        must count before the venue reports it, P6).
         """
-        cid = self.announcer(order_id)
-        if cid is not None:
-            self.tracker.amend(cid, quantity=quantity, price=price)
+        ids = self.announcer(order_id)
+        if ids is not None:
+            self.tracker.amend(ids[0], quantity=quantity, price=price, order_id=ids[1])
         r = self.model.amend(order_id, quantity, price)
         self._pump()
         if isinstance(r, ModelOrder):
             self.rest.send("rest", r.report(), f"amend:{r.client_order_id or r.order_id}")
-        elif cid is not None:
-            self.rest.send("rest", ev.AmendFailed(cid, r.reason), f"amend:{cid}")
+        elif ids is not None:
+            failed = ev.AmendFailed(ids[0], r.reason, order_id=ids[1])
+            self.rest.send("rest", failed, f"amend:{ids[0] or ids[1]}")
 
     def cancel(self, cid: str) -> None:
         """The bot asks to cancel; the REST answer is the canceled order or a refusal."""
@@ -933,6 +947,7 @@ class Harness:
                 ),
             ),
             ("cancel of an unknown order", lambda: t.cancel("never-submitted")),
+            ("amend of an unknown order", lambda: t.amend("never-submitted", price=D(1))),
         ]
         live = [
             (o, self.tracker.order(o.client_order_id or o.order_id))

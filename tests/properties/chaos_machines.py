@@ -187,9 +187,9 @@ class ChaosMachine(RuleBasedStateMachine):
         """Quantity down and/or a new limit price (Binance REPLACED, OKX amend)."""
         opens = self.h.model.open_orders()
         mo = opens[i % len(opens)]
-        # A spot buy's price is raised only where the bot can tell the tracker first
-        # (``inv.amend`` by client id): else the extra reserve reads as free (P6) until
-        # the venue reports it. Orders without the bot's client id are only lowered.
+        # The bot tells the tracker first (``inv.amend``) where the tracker's view can
+        # take it; where it cannot (the order not heard of yet), a spot buy's price is
+        # only lowered: a raise's extra reserve would read as free (P6) until reported.
         moves_reserve = not mo.instrument.is_derivative
         if moves_reserve and mo.side == "buy" and ticks > 0 and not self.h.announcer(mo.order_id):
             ticks = -ticks
