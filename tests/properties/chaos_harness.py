@@ -985,7 +985,8 @@ class Harness:
                 self.model.version + 5,
                 kind=mo.instrument.kind,
             )
-            out.append(("fill above the order quantity", partial(t.apply, over)))
+            if view.quantity is not None:  # known from fills only: no quantity to exceed
+                out.append(("fill above the order quantity", partial(t.apply, over)))
             snap = ev.SnapshotTaken(
                 version=self.model.version + 5,
                 balances=(ev.BalanceReported("ZZZ", D(7), D(7), self.model.version + 5),),
