@@ -645,7 +645,7 @@ class Inventory:
             return
         if o.live_from is not None:
             return  # triggered under its own id: it reserves from going live, not from here
-        if o.lock_unit is None or o.conditional or o.inst.kind != "spot" or o.quantity is None:
+        if not o.lock_unit or o.conditional or o.inst.kind != "spot" or o.quantity is None:
             return
         asset = o.lock_asset()
         key = ("acc", o.n)
