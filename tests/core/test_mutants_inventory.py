@@ -473,3 +473,26 @@ def test_amend_by_exchange_order_id_and_its_refusal() -> None:
         inv.amend(order_id="X8", price=D(1))
     with pytest.raises(InvalidEvent, match="AmendFailed: needs client_order_id or order_id"):
         ev.AmendFailed(None)
+
+
+def test_only_a_triggered_report_names_the_order_it_became() -> None:
+    """A stray ``triggered_order_id`` on a live report is not taken as the hand-over."""
+    inv = _perp_flat()
+    inv.apply(_conditional("new", 2, triggered_order_id="X2"))
+    inv.apply(report("new", "0", 3, cid=None, oid="X2", price=None, qty="1"))
+    inv.apply(_conditional("triggered", 4))  # triggered, into an order not named
+    exp = inv.exposure("BTCUSDT")
+    # X2 (an unrelated order) widens by 1, and so does the triggered order: 2.
+    assert (exp.low, exp.high) == (D(0), D(2))
+
+
+def _perp_flat() -> Inventory:
+    inv = Inventory([PERP])
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1,
+            balances=(bal("USDT", "1000", "1000", 1),),
+            positions=(ev.PositionReported("BTCUSDT", D(0), D(0), 1),),
+        )
+    )
+    return inv
