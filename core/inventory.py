@@ -946,8 +946,11 @@ class Inventory:
             self._link(o, r.client_order_id)
         if v > o.max_version:
             o.max_version = v
-        if r.filled_quantity > o.reported_filled:
-            o.reported_filled = r.filled_quantity
+        rf = r.filled_quantity
+        if r.status == "filled" and rf < r.quantity:
+            rf = r.quantity  # "filled" is all of it, whatever a lagging cumulative says
+        if rf > o.reported_filled:
+            o.reported_filled = rf
             o.reported_avg = r.average_price
         if (
             o.qp_version >= 0
@@ -1063,6 +1066,10 @@ class Inventory:
             self._order_event(o, "cancel_requested")
         if amend is not None and o.amending is None and o.state not in _TERMINAL:
             self._set_amending(o, amend)
+        q = o.quantity
+        if q is not None and o.state not in _TERMINAL and o.filled >= q:
+            # Its fills, heard before its quantity was, already reach it.
+            self._order_event(o, "fill", o.max_version if o.max_version >= 0 else None)
 
     def _new_order(self, ii: int, side: str) -> _Order:
         o = _Order(self._next_n, ii, self._instruments[ii], side)
@@ -1112,8 +1119,11 @@ class Inventory:
             o = self._new_order(ii, f.side)
             o.vanished_at = self._orders_complete_at
             o.client_order_id = f.client_order_id
-            if f.client_order_id is not None and f.client_order_id not in self._by_cid:
-                self._by_cid[f.client_order_id] = o
+            cid = f.client_order_id
+            if cid is not None:
+                prior = self._by_cid.get(cid)
+                if prior is None or prior.state in _TERMINAL:
+                    self._by_cid[cid] = o  # a reused id (OKX) names its newest order
         if o.order_id is None:
             o.order_id = f.order_id
             self._by_xid[(ii, f.order_id)] = o
