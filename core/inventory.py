@@ -23,6 +23,7 @@ messages are recognised as duplicates.
 from __future__ import annotations
 
 import copy
+from bisect import insort
 from collections import deque
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -138,10 +139,13 @@ class _Amend:
     the order sent; the venue is at one of them, and moves only forward.
     """
 
-    __slots__ = ("hi_price", "hi_quantity", "lo_unit", "price", "quantity", "states")
+    __slots__ = ("changed_at", "hi_price", "hi_quantity", "lo_unit", "price", "quantity", "states")
 
     def __init__(self, states: list[tuple[Decimal, Decimal, Decimal | None]]) -> None:
         self.states = states
+        # The oldest report showing values other than those before the chain: once one
+        # has come, a newer report with the old values (a chain back to them) answers it.
+        self.changed_at: int | None = None
         self.quantity, _, self.price = states[-1]  # what the venue shows once all are taken
         self.hi_quantity = max(s[0] for s in states)
         self.lo_unit = min(s[1] for s in states)
@@ -185,6 +189,7 @@ class _Order:
         "pending",
         "price",
         "qp_lo",
+        "qp_seen",
         "qp_version",
         "quantity",
         "reported_avg",
@@ -217,8 +222,11 @@ class _Order:
         # Versions of the oldest and newest report showing the current quantity and price.
         self.qp_lo = -1
         self.qp_version = -1
+        # Every version showing the current values, once there are more than two (spot):
+        # a later amend heard out of order may split them, and each one dates it.
+        self.qp_seen: list[int] | None = None
         # Once an amend is seen (spot): the reports' (quantity, price) runs in version
-        # order, [lo, hi, quantity, price] each; the reserve is then rebuilt from them.
+        # order, [versions, quantity, price] each; the reserve is rebuilt from them.
         self.segs: list[list[Any]] | None = None
         self.rkeys: tuple[object, ...] = ()
         # A conditional order triggered under its own id: the oldest live report's version
@@ -722,6 +730,16 @@ class Inventory:
         for f in o.fills.values():
             self._unlock(o, f, f.quantity * self._fill_unit(o, f, unit))
 
+    def _seen(self, o: _Order, v: int) -> None:
+        """Remember a version of a report showing the current values (before the update)."""
+        seen = o.qp_seen
+        if seen is None:
+            if v in (o.qp_lo, o.qp_version):
+                return
+            seen = o.qp_seen = sorted({o.qp_lo, o.qp_version})
+        if v not in seen:
+            insort(seen, v)
+
     def _observe(self, o: _Order, v: int, q: Decimal, p: Decimal | None) -> None:
         """A spot order's report at ``v`` shows quantity ``q`` and price ``p``."""
         segs = o.segs
@@ -730,36 +748,46 @@ class Inventory:
             o.live_from = v
         if segs is None:
             if q == o.quantity and p == o.price:
+                self._seen(o, v)
                 if v > o.qp_version:
                     o.qp_version = v
                 elif v < o.qp_lo:
                     o.qp_lo = v
                 if not earlier_live:
                     return
-            segs = o.segs = [[o.qp_lo, o.qp_version, o.quantity, o.price]]
+            versions = o.qp_seen if o.qp_seen is not None else sorted({o.qp_lo, o.qp_version})
+            segs = o.segs = [[versions, o.quantity, o.price]]
+            o.qp_seen = None
             if earlier_live and q == o.quantity and p == o.price:
                 if o.lock_unit is not None:
                     self._reconcile(o)  # its reserve started earlier than thought
                 return
         i = 0
-        while i < len(segs) and segs[i][0] <= v:
+        while i < len(segs) and segs[i][0][0] <= v:
             i += 1
         prev = segs[i - 1] if i else None
-        if prev is not None and prev[2] == q and prev[3] == p:
-            if v > prev[1]:
-                prev[1] = v
+        if prev is not None and prev[1] == q and prev[2] == p:
+            if v not in prev[0]:
+                insort(prev[0], v)
         elif (
-            i < len(segs) and segs[i][2] == q and segs[i][3] == p and (prev is None or v > prev[1])
+            i < len(segs)
+            and segs[i][1] == q
+            and segs[i][2] == p
+            and (prev is None or v > prev[0][-1])
         ):
-            segs[i][0] = v
-        elif prev is not None and prev[0] < v < prev[1]:
+            segs[i][0].insert(0, v)
+        elif prev is not None and prev[0][0] < v < prev[0][-1]:
             # Inside a run of other values (amended, then back): the run is split.
-            segs[i - 1 : i] = [[prev[0], prev[0], prev[2], prev[3]], [v, v, q, p]]
-            segs.insert(i + 1, [prev[1], prev[1], prev[2], prev[3]])
+            vs = prev[0]
+            segs[i - 1 : i] = [
+                [[x for x in vs if x < v], prev[1], prev[2]],
+                [[v], q, p],
+                [[x for x in vs if x > v], prev[1], prev[2]],
+            ]
         else:
-            segs.insert(i, [v, v, q, p])
+            segs.insert(i, [[v], q, p])
         last = segs[-1]
-        o.qp_lo, o.qp_version, o.quantity, o.price = last[0], last[1], last[2], last[3]
+        o.qp_lo, o.qp_version, o.quantity, o.price = last[0][0], last[0][-1], last[1], last[2]
         if o.lock_unit and o.side == "buy" and o.price is not None:
             o.lock_unit = o.price
         if o.lock_unit is not None:
@@ -790,23 +818,23 @@ class Inventory:
             pass  # it never reserved
         elif va is None or va == IN_FLIGHT:
             # Only the bot's intent so far: reserve the most any known version asks.
-            top = max(s[2] * (ONE if sell else (s[3] or ZERO)) for s in segs)
+            top = max(s[1] * (ONE if sell else (s[2] or ZERO)) for s in segs)
             want[("acc", o.n)] = (IN_FLIGHT, -top)
         else:
-            q = segs[0][2]
-            u = ONE if sell else (segs[0][3] or ZERO)
+            q = segs[0][1]
+            u = ONE if sell else (segs[0][2] or ZERO)
             want[("acc", o.n)] = (va, -(q * u))
             steps: list[tuple[int, int, Any, Any]] = []
             for a, b in pairwise(segs):
-                ua = ONE if sell else (a[3] or ZERO)
-                ub = ONE if sell else (b[3] or ZERO)
+                ua = ONE if sell else (a[2] or ZERO)
+                ub = ONE if sell else (b[2] or ZERO)
                 # The amend happened after the last report of the old values and at or
                 # before the first of the new ones; nothing tells where in between (a
                 # venue's "amended" report dates only the last of several amends).
-                late = max(b[0], va)
-                early = min(max(a[1] + 1, va), late)
-                steps.append((early, 1, min(a[2], b[2]), min(ua, ub)))
-                steps.append((late, 3, b[2], ub))
+                late = max(b[0][0], va)
+                early = min(max(a[0][-1] + 1, va), late)
+                steps.append((early, 1, min(a[1], b[1]), min(ua, ub)))
+                steps.append((late, 3, b[1], ub))
             for f in fills:
                 steps.append((f.version, 2, f, None))
             steps.sort(key=lambda t: (t[0], t[1]))
@@ -959,6 +987,8 @@ class Inventory:
             and r.price == o.price
             and r.conditional == o.conditional
         ):
+            if o.inst.kind == "spot":
+                self._seen(o, v)
             if v > o.qp_version:
                 o.qp_version = v
             elif v < o.qp_lo:
@@ -970,7 +1000,12 @@ class Inventory:
             self._quantity_price(o, r)
         if o.amending is not None:
             a = o.amending
-            if (a.quantity, a.price) == (o.quantity, o.price):
+            shown, before = (r.quantity, r.price), (a.states[0][0], a.states[0][2])
+            if shown != before and (a.changed_at is None or v < a.changed_at):
+                a.changed_at = v
+            if shown == (a.quantity, a.price) and (
+                shown != before or (a.changed_at is not None and v > a.changed_at)
+            ):
                 self._set_amending(o, None)  # the venue took the amend
             else:
                 self._refresh_unlocks(o)  # fills older than this report were not amended
@@ -1013,6 +1048,7 @@ class Inventory:
             return  # older news of a conditional or derivative order: nothing reserved
         first = o.qp_version < 0
         o.qp_lo = o.qp_version = v
+        o.qp_seen = None
         if o.conditional and not r.conditional and o.lock_unit == 0 and o.inst.kind == "spot":
             # Triggered under the same id (Bybit): it reserves from this report on.
             o.lock_unit = None
@@ -1480,14 +1516,17 @@ class Inventory:
         if prev is None and (q, p) == (o.quantity, o.price):
             return  # asks for nothing the venue does not have
         states = [(o.quantity, self._unit(o, o.price), o.price)] if prev is None else prev.states
-        self._set_amending(o, _Amend([*states, (q, self._unit(o, p), p)]))
+        new = _Amend([*states, (q, self._unit(o, p), p)])
+        new.changed_at = None if prev is None else prev.changed_at
+        self._set_amending(o, new)
 
     def _unit(self, o: _Order, price: Decimal | None) -> Decimal:
-        """What one unit of a spot order's quantity reserves at ``price``."""
-        lock = o.lock_unit or ZERO
-        if o.side == "buy" and lock and price is not None:
-            return price
-        return lock
+        """What one unit of a spot order's quantity reserves (once live) at ``price``."""
+        if o.side == "sell":
+            return ONE
+        if o.order_type == "market" or price is None:
+            return ZERO
+        return price
 
     def _on_amend_failed(self, a: ev.AmendFailed) -> None:
         o = self._find(a.order_id, a.client_order_id)
@@ -1500,7 +1539,7 @@ class Inventory:
     def _set_amending(self, o: _Order, amend: _Amend | None) -> None:
         """An amend in flight reserves what it may add (never less) until the venue answers."""
         o.amending = amend
-        if o.inst.kind != "spot" or not o.lock_unit or o.conditional:
+        if o.inst.kind != "spot":
             return
         if o.fills and o.state not in _TERMINAL:
             self._refresh_unlocks(o)
@@ -1511,7 +1550,8 @@ class Inventory:
             o.pending -= 1  # never the last change of a live order; _ended retires after
         if amend is None or o.quantity is None or o.state in _TERMINAL:
             return
-        # A balance report may include some of the amends and not the later ones.
+        # A balance report may include some of the amends and not the later ones. (A
+        # conditional order counts as live: it may have triggered unheard.)
         extra = amend.rise(o.filled)
         if extra > 0:
             self._add(asset, key, IN_FLIGHT, ZERO, -extra, None, o, None)
@@ -1628,7 +1668,7 @@ class Inventory:
             elif buy:
                 price = o.price
                 if o.segs is not None:  # an unheard fill may predate an amend
-                    price = max((s[3] for s in o.segs if s[3] is not None), default=price)
+                    price = max((s[2] for s in o.segs if s[2] is not None), default=price)
                 a = o.amending
                 if a is not None and a.hi_price is not None and (
                     price is None or a.hi_price > price
