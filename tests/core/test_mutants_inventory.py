@@ -496,3 +496,105 @@ def _perp_flat() -> Inventory:
         )
     )
     return inv
+
+
+# --- amends in flight: fills, chains, refusals (mutation gaps of the final run) --------------
+
+
+def _open_buy_at_v2() -> Inventory:
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    return inv
+
+
+def test_fill_newer_than_every_report_unlocks_at_the_lowest_price_in_flight() -> None:
+    inv = _open_buy_at_v2()
+    inv.amend("c1", price=D(98))
+    inv.apply(fill("T1", "0.5", "98", 4))  # maybe after the amend: unlocks 0.5 * 98
+    assert _usdt(inv) == (D(9951), D(9900))
+    inv.apply(ev.AmendFailed("c1", "refused"))  # it was at 100 after all: unlocks 50
+    assert _usdt(inv) == (D(9951), D(9901))
+
+
+def test_fill_as_old_as_a_report_unlocks_at_that_reports_price() -> None:
+    inv = _open_buy_at_v2()
+    inv.amend("c1", price=D(98))
+    inv.apply(fill("T1", "0.5", "98", 2))  # as old as the v2 report, which shows 100
+    assert _usdt(inv) == (D(9951), D(9901))
+
+
+def test_confirmed_amend_prices_a_later_fill_exactly() -> None:
+    inv = _open_buy_at_v2()
+    inv.amend("c1", price=D(98))
+    inv.apply(fill("T1", "0.5", "98", 4))
+    inv.apply(report("partially_filled", "0.5", 3, price="98", avg="98"))  # amended at v3
+    assert _usdt(inv) == (D(9951), D(9902))  # 0.5 left at 98 reserves 49
+
+
+def test_chain_of_amends_back_to_the_start_is_answered_by_a_newer_report() -> None:
+    inv = _open_buy_at_v2()
+    inv.amend("c1", price=D(98))
+    inv.amend("c1", price=D(97))
+    inv.apply(report("new", "0", 3, price="98"))  # the first amend's report
+    assert _usdt(inv) == (D(10000), D(9902))
+    inv.amend("c1", price=D(100))  # back up: 3 above the least it may reserve (97)
+    assert _usdt(inv) == (D(10000), D(9899))
+    inv.apply(report("new", "0", 5, price="97"))
+    assert _usdt(inv) == (D(10000), D(9900))
+    inv.apply(report("new", "0", 6, price="100"))  # newer than a change: the chain is done
+    assert _usdt(inv) == (D(10000), D(9900))
+    assert inv.stats()["pending_changes"] == 4  # acceptance, two releases, the raise
+
+
+def test_quantity_amend_of_a_market_sell() -> None:
+    inv = spot("0", btc="2")
+    inv.submit("c1", "BTCUSDT", "sell", D(2))
+    inv.apply(report("new", "0", 2, side="sell", qty="2", price=None))
+    inv.amend("c1", quantity=D(1))
+    assert inv.balance("BTC") == Balance(total=D(2), free=D(0), locked=D(2))
+    inv.apply(report("new", "0", 3, side="sell", qty="1", price=None))
+    assert inv.balance("BTC") == Balance(total=D(2), free=D(1), locked=D(1))
+
+
+def test_amend_events_name_what_they_miss() -> None:
+    with pytest.raises(InvalidEvent) as err:
+        ev.AmendRequested(None, price=D(1))
+    assert str(err.value) == "AmendRequested: needs client_order_id or order_id"
+    with pytest.raises(InvalidEvent) as err:
+        ev.AmendFailed(None)
+    assert str(err.value) == "AmendFailed: needs client_order_id or order_id"
+    with pytest.raises(InvalidEvent) as err:
+        ev.AmendRequested("c1")
+    assert str(err.value) == "AmendRequested c1: needs a new quantity or price"
+
+
+def test_chain_back_to_the_start_answered_without_an_intermediate_report() -> None:
+    inv = _open_buy_at_v2()
+    inv.amend("c1", price=D(98))
+    inv.amend("c1", price=D(97))
+    inv.apply(report("new", "0", 3, price="98"))  # a change was seen (v3)
+    inv.amend("c1", price=D(100))
+    inv.apply(report("new", "0", 6, price="100"))  # newer than v3: answered
+    assert _usdt(inv) == (D(10000), D(9900))
+
+
+def test_the_largest_rise_along_a_chain_is_held_back() -> None:
+    inv = _open_buy_at_v2()
+    for price in (95, 99, 96):
+        inv.amend("c1", price=D(price))
+    # A balance report may catch the venue at 95 and it may then be at 99: 4 held back.
+    assert _usdt(inv) == (D(10000), D(9896))
+
+
+def test_amend_refusal_about_an_order_dropped_from_history_is_old_news() -> None:
+    inv = Inventory([BTCUSDT], history=1)
+    inv.apply(ev.SnapshotTaken(version=1, balances=(bal("USDT", "10000", "10000", 1),)))
+    for i, cid in enumerate(("c1", "c2")):
+        inv.submit(cid, "BTCUSDT", "buy", D(1), D(100))
+        inv.apply(report("canceled", "0", 2 + 2 * i, cid=cid, oid=str(i)))
+        inv.apply(bal("USDT", "10000", "10000", 3 + 2 * i))
+    assert inv.order("c1") is None
+    before = fingerprint(inv)
+    inv.apply(ev.AmendFailed("c1", "order gone"))
+    assert fingerprint(inv) == before
