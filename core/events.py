@@ -312,6 +312,14 @@ class SnapshotTaken:
     orders_complete: bool = True
 
 
+def _order_key(event: Any) -> str:
+    """The order an event names: its client order id, else its exchange order id."""
+    key: str | None = event.client_order_id or event.order_id
+    if key is None:
+        raise InvalidEvent(f"{type(event).__name__}: needs client_order_id or order_id")
+    return key
+
+
 @attrs.frozen(slots=True)
 class OrderNotFound:
     """The venue answered an order query: it has no order with this id (e.g. Binance -2013)."""
@@ -320,8 +328,7 @@ class OrderNotFound:
     order_id: str | None = attrs.field(default=None, validator=values.optional_identifier)
 
     def __attrs_post_init__(self) -> None:
-        if self.client_order_id is None and self.order_id is None:
-            raise InvalidEvent("OrderNotFound: needs client_order_id or order_id")
+        _order_key(self)
 
 
 # --- local intents ---------------------------------------------------------------------
@@ -368,9 +375,7 @@ class AmendRequested:
     order_id: str | None = attrs.field(default=None, validator=values.optional_identifier)
 
     def __attrs_post_init__(self) -> None:
-        key = self.client_order_id or self.order_id
-        if key is None:
-            raise InvalidEvent("AmendRequested: needs client_order_id or order_id")
+        key = _order_key(self)
         if self.quantity is None and self.price is None:
             raise InvalidEvent(f"AmendRequested {key}: needs a new quantity or price")
 
@@ -384,8 +389,7 @@ class AmendFailed:
     order_id: str | None = attrs.field(default=None, validator=values.optional_identifier)
 
     def __attrs_post_init__(self) -> None:
-        if self.client_order_id is None and self.order_id is None:
-            raise InvalidEvent("AmendFailed: needs client_order_id or order_id")
+        _order_key(self)
 
 
 @attrs.frozen(slots=True)

@@ -805,7 +805,6 @@ class Inventory:
         segs = o.segs
         if segs is None or not o.lock_unit or o.conditional or o.inst.kind != "spot":
             return
-        sell = o.side == "sell"
         asset = o.lock_asset()
         want: dict[object, tuple[int, Decimal]] = {}
         unlocks: list[tuple[_Fill, Decimal]] = []
@@ -818,16 +817,15 @@ class Inventory:
             pass  # it never reserved
         elif va is None or va == IN_FLIGHT:
             # Only the bot's intent so far: reserve the most any known version asks.
-            top = max(s[1] * (ONE if sell else (s[2] or ZERO)) for s in segs)
+            top = max(s[1] * self._unit(o, s[2]) for s in segs)
             want[("acc", o.n)] = (IN_FLIGHT, -top)
         else:
             q = segs[0][1]
-            u = ONE if sell else (segs[0][2] or ZERO)
+            u = self._unit(o, segs[0][2])
             want[("acc", o.n)] = (va, -(q * u))
             steps: list[tuple[int, int, Any, Any]] = []
             for a, b in pairwise(segs):
-                ua = ONE if sell else (a[2] or ZERO)
-                ub = ONE if sell else (b[2] or ZERO)
+                ua, ub = self._unit(o, a[2]), self._unit(o, b[2])
                 # The amend happened after the last report of the old values and at or
                 # before the first of the new ones; nothing tells where in between (a
                 # venue's "amended" report dates only the last of several amends).
@@ -886,27 +884,25 @@ class Inventory:
                 del self._handoff[next(iter(self._handoff))]
         if o.reported_filled > o.known_filled:
             self._implied[o.n] = o
-        if o.inst.kind == "spot" and o.lock_unit and o.segs is not None:
-            o.end_version = (
+        if o.inst.kind == "spot" and o.lock_unit:
+            # Ended without a venue version (a local rejection, a snapshot): the newest heard.
+            v = (
                 version
                 if version is not None
                 else (o.max_version if o.max_version >= 0 else IN_FLIGHT)
             )
-            self._reconcile(o)
-        elif o.inst.kind == "spot" and o.lock_unit:
-            asset = o.lock_asset()
-            if o.state == "rejected" or (o.state == "triggered" and o.accept_version is None):
-                self._remove(asset, ("acc", o.n))
+            if o.segs is not None:
+                o.end_version = v
+                self._reconcile(o)
+            elif o.state == "rejected" or (o.state == "triggered" and o.accept_version is None):
+                self._remove(o.lock_asset(), ("acc", o.n))
             elif o.quantity is not None:
                 rest = o.quantity - o.filled
-                v = (
-                    version
-                    if version is not None
-                    else (o.max_version if o.max_version >= 0 else IN_FLIGHT)
-                )
                 if rest > 0:
                     o.end_version = v
-                    self._add(asset, ("end", o.n), v, ZERO, rest * o.lock_unit, None, o, None)
+                    self._add(
+                        o.lock_asset(), ("end", o.n), v, ZERO, rest * o.lock_unit, None, o, None
+                    )
         if o.pending == 0 and o.n not in self._implied:
             self._retire(o)
 
@@ -1026,13 +1022,15 @@ class Inventory:
                 self._order_event(o, "vanished", v)
             return
         self._order_event(o, event, v)
-        q = o.quantity
-        if q is not None and o.state not in _TERMINAL:
-            k, rf = o.known_filled, o.reported_filled
-            if k >= q or rf >= q:
-                self._order_event(o, "fill", v)  # fills heard before the quantity reach it
+        self._filled_up(o, v)
         if o.reported_filled > o.known_filled and o.state in _TERMINAL and not o.retired:
             self._implied[o.n] = o
+
+    def _filled_up(self, o: _Order, version: int | None) -> None:
+        """Fills heard before the order's quantity was may already reach it: it is filled."""
+        q = o.quantity
+        if q is not None and o.state not in _TERMINAL and o.filled >= q:
+            self._order_event(o, "fill", version)
 
     def _quantity_price(self, o: _Order, r: ev.OrderReported) -> None:
         """Take quantity, price and type from a report; an amend moves the reserve."""
@@ -1102,10 +1100,7 @@ class Inventory:
             self._order_event(o, "cancel_requested")
         if amend is not None and o.amending is None and o.state not in _TERMINAL:
             self._set_amending(o, amend)
-        q = o.quantity
-        if q is not None and o.state not in _TERMINAL and o.filled >= q:
-            # Its fills, heard before its quantity was, already reach it.
-            self._order_event(o, "fill", o.max_version if o.max_version >= 0 else None)
+        self._filled_up(o, None)
 
     def _new_order(self, ii: int, side: str) -> _Order:
         o = _Order(self._next_n, ii, self._instruments[ii], side)
