@@ -23,17 +23,20 @@ BTCUSDT = Instrument("BTCUSDT", "spot", "BTC", "USDT", max_fee_rate=D("0.001"))
 PERP = Instrument("BTCUSD_PERP", "inverse", "BTC", "USD", contract_size=D(100))
 
 
-def _spot(version: int = 0) -> Inventory:
-    inv = Inventory([BTCUSDT])
-    inv.apply(
-        ev.SnapshotTaken(
-            version=version,
-            balances=(
-                ev.BalanceReported("BTC", D(10), D(10), version),
-                ev.BalanceReported("USDT", D(10000), D(10000), version),
-            ),
-        )
+def _snapshot(version: int) -> ev.SnapshotTaken:
+    """A complete snapshot at ``version``: 10 BTC and 10,000 USDT, nothing open."""
+    return ev.SnapshotTaken(
+        version=version,
+        balances=(
+            ev.BalanceReported("BTC", D(10), D(10), version),
+            ev.BalanceReported("USDT", D(10000), D(10000), version),
+        ),
     )
+
+
+def _spot(version: int = 0, history: int = 10_000) -> Inventory:
+    inv = Inventory([BTCUSDT], history=history)
+    inv.apply(_snapshot(version))
     return inv
 
 
@@ -50,15 +53,7 @@ def test_late_ack_after_snapshot_does_not_revive_a_gone_order() -> None:
     # snapshot at v2 lists no open order. The REST ack (v1) arrives after the snapshot.
     inv = _spot()
     inv.submit("c1", "BTCUSDT", "buy", D("0.1"), D(100))
-    inv.apply(
-        ev.SnapshotTaken(
-            version=2,
-            balances=(
-                ev.BalanceReported("BTC", D(10), D(10), 2),
-                ev.BalanceReported("USDT", D(10000), D(10000), 2),
-            ),
-        )
-    )
+    inv.apply(_snapshot(2))
     inv.apply(_new("new", 1))
     view = inv.order("c1")
     assert view is not None
@@ -151,15 +146,7 @@ def test_late_ack_after_snapshot_of_an_order_being_canceled() -> None:
     inv = _spot()
     inv.submit("c1", "BTCUSDT", "buy", D("0.1"), D(100))
     inv.cancel("c1")
-    inv.apply(
-        ev.SnapshotTaken(
-            version=2,
-            balances=(
-                ev.BalanceReported("BTC", D(10), D(10), 2),
-                ev.BalanceReported("USDT", D(10000), D(10000), 2),
-            ),
-        )
-    )
+    inv.apply(_snapshot(2))
     inv.apply(_new("new", 1))
     view = inv.order("c1")
     assert view is not None
@@ -292,16 +279,7 @@ def test_quantity_amend_seen_after_a_balance_report_that_includes_it() -> None:
 # a submission failure or timeout) about an order already dropped from history raises
 # InvalidEvent ("unknown client order id"): a valid late event is rejected (P7).
 def test_late_cancel_answer_about_a_forgotten_order() -> None:
-    inv = Inventory([BTCUSDT], history=1)
-    inv.apply(
-        ev.SnapshotTaken(
-            version=0,
-            balances=(
-                ev.BalanceReported("BTC", D(10), D(10), 0),
-                ev.BalanceReported("USDT", D(10000), D(10000), 0),
-            ),
-        )
-    )
+    inv = _spot(history=1)
     for i, cid in enumerate(["c1", "c2"]):
         inv.submit(cid, SPOT_ONLY, "buy", D("0.1"), D(100))
         if cid == "c1":
@@ -329,16 +307,7 @@ def test_old_report_of_an_unknown_order_after_a_snapshot() -> None:
 # dropped from history, is taken for a duplicate of a forgotten order and dropped: the live
 # order stays unknown (P2), outside the exposure (P3).
 def test_first_report_of_a_new_order_older_than_a_forgotten_one() -> None:
-    inv = Inventory([BTCUSDT], history=1)
-    inv.apply(
-        ev.SnapshotTaken(
-            version=0,
-            balances=(
-                ev.BalanceReported("BTC", D(10), D(10), 0),
-                ev.BalanceReported("USDT", D(10000), D(10000), 0),
-            ),
-        )
-    )
+    inv = _spot(history=1)
     for i, cid in enumerate(["c1", "c2"]):
         inv.submit(cid, SPOT_ONLY, "buy", D("0.1"), D(100))
         inv.apply(_report("canceled", 10 + 2 * i, order_id=f"X{i}", cid=cid))
@@ -355,16 +324,7 @@ def test_first_report_of_a_new_order_older_than_a_forgotten_one() -> None:
 # client id to the id's new order: rejected as contradictory (P7), or counted on the wrong
 # order.
 def test_reused_client_id_after_the_first_order_is_forgotten() -> None:
-    inv = Inventory([BTCUSDT], history=1)
-    inv.apply(
-        ev.SnapshotTaken(
-            version=0,
-            balances=(
-                ev.BalanceReported("BTC", D(10), D(10), 0),
-                ev.BalanceReported("USDT", D(10000), D(10000), 0),
-            ),
-        )
-    )
+    inv = _spot(history=1)
     fill = ev.FillReported(SPOT_ONLY, "X1", "c1", "T1", "buy", D("0.1"), D(100), D(0), "BTC", 2)
     inv.submit("c1", SPOT_ONLY, "buy", D("0.1"), D(100))
     inv.apply(_report("new", 1))
@@ -398,15 +358,7 @@ def test_amend_of_a_same_id_triggered_order_heard_before_its_trigger() -> None:
     inv = Inventory([BTCUSDT])
     inv.submit("c1", SPOT_ONLY, "sell", D("0.1"), None, conditional=True)
     inv.apply(sell(1, "0.1", conditional=True))
-    inv.apply(
-        ev.SnapshotTaken(
-            version=1,
-            balances=(
-                ev.BalanceReported("BTC", D(10), D(10), 1),
-                ev.BalanceReported("USDT", D(10000), D(10000), 1),
-            ),
-        )
-    )
+    inv.apply(_snapshot(1))
     inv.apply(sell(3, "0.05", conditional=False))  # v3: amended to 0.05
     assert inv.balance("BTC").free == D("9.95")
     inv.apply(sell(2, "0.1", conditional=False))  # v2: triggered, live with 0.1
@@ -435,16 +387,7 @@ def test_amend_after_an_unheard_fill() -> None:
 # again (at least 16); past that, only a version watermark per instrument remains, and a
 # late copy older than it is still old news, not an error.
 def test_late_fill_of_an_order_past_the_id_memory() -> None:
-    inv = Inventory([BTCUSDT], history=1)
-    inv.apply(
-        ev.SnapshotTaken(
-            version=0,
-            balances=(
-                ev.BalanceReported("BTC", D(10), D(10), 0),
-                ev.BalanceReported("USDT", D(10000), D(10000), 0),
-            ),
-        )
-    )
+    inv = _spot(history=1)
     first = ev.FillReported(SPOT_ONLY, "X0", "c0", "T0", "buy", D("0.1"), D(100), D(0), "BTC", 2)
     v = 1
     for i in range(20):
