@@ -260,13 +260,18 @@ class _Order:
             return self.quantity
         if self.state in _TERMINAL:
             return self.reported_filled - self.known_filled
-        q = self.quantity
+        q = self.cap()
         if q is None:
             return None
-        a = self.amending
-        if a is not None and a.hi_quantity > q:
-            q = a.hi_quantity  # the venue may already have the larger size
         return q - self.known_filled
+
+    def cap(self) -> Decimal | None:
+        """The largest quantity the venue may hold: an amend not answered may have raised it."""
+        q = self.quantity
+        a = self.amending
+        if a is not None and q is not None and a.hi_quantity > q:
+            return a.hi_quantity
+        return q
 
     def lock_asset(self) -> str:
         """The asset a spot order reserves: quote for a buy, base for a sell."""
@@ -567,7 +572,7 @@ class Inventory:
     def _order_event(self, o: _Order, event: str, version: int | None = None) -> None:
         k, r = o.known_filled, o.reported_filled
         filled = k if k >= r else r
-        q = o.quantity
+        q = o.quantity if o.amending is None else o.cap()
         target = _ORDER_NEXT[
             (
                 o.state,
@@ -1028,7 +1033,7 @@ class Inventory:
 
     def _filled_up(self, o: _Order, version: int | None) -> None:
         """Fills heard before the order's quantity was may already reach it: it is filled."""
-        q = o.quantity
+        q = o.cap()
         if q is not None and o.state not in _TERMINAL and o.filled >= q:
             self._order_event(o, "fill", version)
 
@@ -1131,11 +1136,12 @@ class Inventory:
                     f"FillReported {f.trade_id}: side {f.side} contradicts order "
                     f"{o.client_order_id or o.order_id} ({o.side})"
                 )
-            if o.quantity is not None and o.known_filled + f.quantity > o.quantity:
+            cap = o.quantity if o.amending is None else o.cap()
+            if cap is not None and o.known_filled + f.quantity > cap:
                 raise InvalidEvent(
                     f"order {o.client_order_id or o.order_id}: fill {f.quantity} would take filled "
                     f"quantity to {o.known_filled + f.quantity}, above the order quantity "
-                    f"{o.quantity} (trade id {f.trade_id})"
+                    f"{cap} (trade id {f.trade_id})"
                 )
             if (
                 o.state in _TERMINAL
@@ -1530,6 +1536,9 @@ class Inventory:
                 return  # about an order dropped from history
             raise InvalidEvent(f"amend failed {a.client_order_id or a.order_id}: unknown order")
         self._set_amending(o, None)
+        if o.fills:
+            # Fills may reach the size the venue kept: they ended it, at the newest of them.
+            self._filled_up(o, max(f.version for f in o.fills.values()))
 
     def _set_amending(self, o: _Order, amend: _Amend | None) -> None:
         """An amend in flight reserves what it may add (never less) until the venue answers."""
@@ -1665,8 +1674,10 @@ class Inventory:
                 if o.segs is not None:  # an unheard fill may predate an amend
                     price = max((s[2] for s in o.segs if s[2] is not None), default=price)
                 a = o.amending
-                if a is not None and a.hi_price is not None and (
-                    price is None or a.hi_price > price
+                if (
+                    a is not None
+                    and a.hi_price is not None
+                    and (price is None or a.hi_price > price)
                 ):
                     price = a.hi_price  # or follow an amend the venue has not confirmed
                 if price is None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from core import Inventory
 from core import events as ev
 from tests.core.builders import bal, fill, report, spot
@@ -303,22 +301,33 @@ def test_order_filled_by_its_fills_then_reported_larger_takes_a_further_fill() -
     assert _free(inv, "BTC") == (D("1.5"), D("1.5"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: an order 'filled' by its known fills stays terminal when a later report "
-    "shows it amended larger and partly filled; the rest may still fill unheard, but it is "
-    "left out of open_orders() and of the exposure range",
-)
-def test_order_reported_larger_after_its_fills_reached_the_sent_size_stays_open() -> None:
-    """Sent 1 @ 100; T1 fills 1 before any report; the venue then reports 2 with 1 filled
-    (partially_filled). One more unit may fill unheard: BTC may reach 2."""
+def test_a_raise_made_outside_the_bot_after_the_fills_reached_the_size_is_documented() -> None:
+    """Sent 1 @ 100; T1 fills 1 before any report; the venue then reports 2 with 1 filled:
+    a raise the bot did not announce (spec/accounting.md, "Orders"). The order stays
+    filled (P4), and the balances follow the venue exactly: the rest's reserve and fill."""
     inv = spot("10000")
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(fill("T1", "1", "100", 2))
     inv.apply(report("partially_filled", "1", 3, qty="2"))
     o = inv.order("c1")
+    assert o is not None and (o.status, o.quantity) == ("filled", D(2))
+    assert _free(inv) == (D(9900), D(9800))
+    inv.apply(fill("T2", "1", "100", 4))
+    assert _free(inv) == (D(9800), D(9800))
+    assert inv.balance("BTC").total == D(2)
+
+
+def test_a_raise_the_bot_announced_keeps_the_order_open() -> None:
+    """The same, announced with inv.amend: the order stays open and the rest counts."""
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.amend("c1", quantity=D(2))
+    inv.apply(fill("T1", "1", "100", 2))
+    inv.apply(report("partially_filled", "1", 3, qty="2"))
+    o = inv.order("c1")
     assert o is not None and o.status == "partially_filled"
     assert inv.exposure("BTC").high == D(2)
+    assert _free(inv) == (D(9900), D(9800))
 
 
 def test_late_report_of_the_next_runs_values_joins_that_run() -> None:

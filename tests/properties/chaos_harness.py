@@ -224,6 +224,9 @@ class Harness:
         # Client id reuse (OKX): the model order id of each id's latest use (None: the
         # venue never got it), and how often each id was used (P4 tracks each use apart).
         self.cid_order: dict[str, str | None] = {}
+        # The largest size an amended order ever had or was asked to have: until every
+        # answer is heard, the tracker may take a fill up to it as valid.
+        self.asked: dict[str, Decimal] = {}
         self.cid_gen: dict[str, int] = {}
         # Coverage by trade id of the newest delivered balance / position report.
         self.balance_ids: dict[str, frozenset[str]] = {}
@@ -477,6 +480,10 @@ class Harness:
         ids = self.announcer(order_id)
         if ids is not None:
             self.tracker.amend(ids[0], quantity=quantity, price=price, order_id=ids[1])
+            mo = self.model.orders[order_id]
+            self.asked[order_id] = max(
+                self.asked.get(order_id, ZERO), mo.quantity, quantity or ZERO
+            )
         r = self.model.amend(order_id, quantity, price)
         self._pump()
         if isinstance(r, ModelOrder):
@@ -978,7 +985,9 @@ class Harness:
                 mo.client_order_id,
                 "T-over",
                 mo.side,
-                max(mo.quantity, view.quantity or mo.quantity) + 1,  # an amend may be unheard
+                # An amend may be unheard, or refused with the refusal not yet heard.
+                max(mo.quantity, view.quantity or mo.quantity, self.asked.get(mo.order_id, ZERO))
+                + 1,
                 mo.price or D(1),
                 None,
                 None,
