@@ -139,13 +139,25 @@ class _Amend:
     the order sent; the venue is at one of them, and moves only forward.
     """
 
-    __slots__ = ("changed_at", "hi_price", "hi_quantity", "lo_unit", "price", "quantity", "states")
+    __slots__ = (
+        "changed_at",
+        "hi_price",
+        "hi_quantity",
+        "lo_unit",
+        "price",
+        "quantity",
+        "since",
+        "states",
+    )
 
     def __init__(self, states: list[tuple[Decimal, Decimal, Decimal | None]]) -> None:
         self.states = states
         # The oldest report showing values other than those before the chain: once one
         # has come, a newer report with the old values (a chain back to them) answers it.
         self.changed_at: int | None = None
+        # The newest version heard of the order when the first amend was sent: reports
+        # up to it cannot show a state of the chain.
+        self.since = -1
         self.quantity, _, self.price = states[-1]  # what the venue shows once all are taken
         self.hi_quantity = max(s[0] for s in states)
         self.lo_unit = min(s[1] for s in states)
@@ -154,6 +166,16 @@ class _Amend:
 
     def rise(self, done: Decimal) -> Decimal:
         """The most the venue's reserve may have grown since any balance report."""
+        # Fills not heard yet count too: where an amend lowers the price, every unit
+        # filled before it shrinks the old reserve more than the new one. The rise is
+        # linear in the filled quantity, so its ends (what is known, the smallest size
+        # of the chain) bound it.
+        most = min(s[0] for s in self.states)
+        if most > done:
+            return max(self._rise(done), self._rise(most))
+        return self._rise(done)
+
+    def _rise(self, done: Decimal) -> Decimal:
         worst = ZERO
         low: Decimal | None = None
         for q, u, _ in self.states:
@@ -200,6 +222,7 @@ class _Order:
         "side",
         "state",
         "triggered_order_id",
+        "unheard",
         "vanished_at",
     )
 
@@ -234,6 +257,10 @@ class _Order:
         self.live_from: int | None = None
         # The (quantity, price) of an amend the bot sent and the venue has not answered.
         self.amending: _Amend | None = None
+        # (quantity, price) states of an answered amend chain that no report has shown
+        # yet: until one does, or a balance report covers the answer, free holds back
+        # what the venue's reserve may have risen through them ("aw" change).
+        self.unheard: list[tuple[Decimal, Decimal | None]] | None = None
         self.max_version = -1
         self.accept_version: int | None = None
         self.end_version: int | None = None
@@ -882,7 +909,7 @@ class Inventory:
         """An order became terminal: release its remaining reserve once."""
         self._live.pop(o.n, None)
         if o.amending is not None:
-            self._set_amending(o, None)
+            self._set_amending(o, None, version if version is not None else o.max_version)
         if o.state == "triggered":
             self._handoff[o.n] = o  # widens exposure until the order it became is known
             if len(self._handoff) > self._history:
@@ -953,10 +980,12 @@ class Inventory:
                     f"side {o.side}"
                 )
             if r.quantity < o.known_filled:
-                raise InvalidEvent(
-                    f"OrderReported {r.order_id}: quantity {r.quantity} below the known fills "
-                    f"{o.known_filled}"
-                )
+                counted = self._filled_by(o, v)
+                if r.quantity < counted:
+                    raise InvalidEvent(
+                        f"OrderReported {r.order_id}: quantity {r.quantity} below the known "
+                        f"fills {counted}"
+                    )
             if o.retired:
                 return  # retired: everything it can say is already counted
         else:
@@ -1007,9 +1036,11 @@ class Inventory:
             if shown == (a.quantity, a.price) and (
                 shown != before or (a.changed_at is not None and v > a.changed_at)
             ):
-                self._set_amending(o, None)  # the venue took the amend
+                self._set_amending(o, None, v)  # the venue took the amend
             else:
                 self._refresh_unlocks(o)  # fills older than this report were not amended
+        if o.unheard is not None:
+            self._heard(o, r.quantity, r.price)
         status = r.status
         if status == "triggered" and r.triggered_order_id is not None:
             o.triggered_order_id = r.triggered_order_id
@@ -1030,6 +1061,13 @@ class Inventory:
         self._filled_up(o, v)
         if o.reported_filled > o.known_filled and o.state in _TERMINAL and not o.retired:
             self._implied[o.n] = o
+
+    def _filled_by(self, o: _Order, v: int) -> Decimal:
+        """The known fills a report at version ``v`` must count: an older report may show a
+        size the bot has raised since (a retired order keeps no fills: only if as new)."""
+        if o.retired:
+            return o.known_filled if v >= o.max_version else ZERO
+        return sum((f.quantity for f in o.fills.values() if f.version <= v), ZERO)
 
     def _filled_up(self, o: _Order, version: int | None) -> None:
         """Fills heard before the order's quantity was may already reach it: it is filled."""
@@ -1519,6 +1557,7 @@ class Inventory:
         states = [(o.quantity, self._unit(o, o.price), o.price)] if prev is None else prev.states
         new = _Amend([*states, (q, self._unit(o, p), p)])
         new.changed_at = None if prev is None else prev.changed_at
+        new.since = o.max_version if prev is None else prev.since
         self._set_amending(o, new)
 
     def _unit(self, o: _Order, price: Decimal | None) -> Decimal:
@@ -1540,11 +1579,19 @@ class Inventory:
             # Fills may reach the size the venue kept: they ended it, at the newest of them.
             self._filled_up(o, max(f.version for f in o.fills.values()))
 
-    def _set_amending(self, o: _Order, amend: _Amend | None) -> None:
-        """An amend in flight reserves what it may add (never less) until the venue answers."""
+    def _set_amending(self, o: _Order, amend: _Amend | None, answered: int | None = None) -> None:
+        """An amend in flight reserves what it may add (never less) until the venue answers.
+
+        ``answered``: the version of the report that answered the chain (or ended the
+        order). States of the chain no report has shown keep their reserve's rise held
+        back, dated there, until they are heard (``_heard``) or a balance report covers it.
+        """
+        old = o.amending
         o.amending = amend
         if o.inst.kind != "spot":
             return
+        if old is not None and answered is not None and answered >= 0 and len(old.states) > 2:
+            self._hold_unheard(o, old, answered)
         if o.fills and o.state not in _TERMINAL:
             self._refresh_unlocks(o)
         asset = o.lock_asset()
@@ -1559,6 +1606,42 @@ class Inventory:
         extra = amend.rise(o.filled)
         if extra > 0:
             self._add(asset, key, IN_FLIGHT, ZERO, -extra, None, o, None)
+
+    def _hold_unheard(self, o: _Order, chain: _Amend, answered: int) -> None:
+        """A chain answered by a report that skipped some of its states: until they are
+        heard the timeline cannot date them, and a balance report may have caught any."""
+        if o.segs is None:
+            shown = {(o.quantity, o.price)}
+        else:
+            shown = {(g[1], g[2]) for g in o.segs if g[0] and g[0][-1] > chain.since}
+        tail = [(q, p) for q, _, p in chain.states[1:] if (q, p) not in shown]
+        if not tail:
+            return
+        extra = chain.rise(o.filled)
+        if extra <= 0:
+            return
+        asset = o.lock_asset()
+        key = ("aw", o.n)
+        led = self._ledgers.get(asset)
+        held = led.pending.get(key) if led is not None else None
+        if held is not None:  # an earlier chain's states are not heard either: add up
+            extra -= held[FREE]
+            self._remove(asset, key)
+        o.unheard = [*(o.unheard or ()), *tail]
+        self._add(asset, key, answered, ZERO, -extra, None, o, None)
+
+    def _heard(self, o: _Order, q: Decimal, p: Decimal | None) -> None:
+        """A report showed a state of an answered chain: the timeline dates it now."""
+        unheard = o.unheard
+        assert unheard is not None
+        left = [qp for qp in unheard if qp != (q, p)]
+        if len(left) == len(unheard):
+            return
+        if left:
+            o.unheard = left
+            return
+        o.unheard = None
+        self._remove(o.lock_asset(), ("aw", o.n))
 
     def _answer(self, cid: str, what: str) -> _Order | None:
         """The order a late answer to the bot's own intent speaks of.

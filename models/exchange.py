@@ -602,7 +602,8 @@ class ExchangeModel:
     def amend(
         self, key: str, quantity: Decimal | None = None, price: Decimal | None = None
     ) -> ModelOrder | Rejection:
-        """Amend a live order: quantity down (still above its fills), a limit order's price.
+        """Amend a live order: its quantity (above its fills; OKX and Bybit allow a raise),
+        a limit order's price.
 
         The reserve follows (a buy's reserve unit is its price); an amend the account
         cannot fund is refused.
@@ -612,7 +613,7 @@ class ExchangeModel:
             return Rejection(f"amend {key}: no live order")
         q = o.quantity if quantity is None else quantity
         p = o.price if price is None else price
-        if q <= o.filled or q > o.quantity or (price is not None and o.price is None):
+        if q <= o.filled or (price is not None and o.price is None):
             return Rejection(f"amend {key}: quantity {q} / price {p} not allowed")
         if q == o.quantity and p == o.price:
             return Rejection(f"amend {key}: nothing changes")

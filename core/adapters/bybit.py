@@ -276,9 +276,7 @@ def _fill(item: Mapping[str, Any], where: str, kind: str, fast: bool) -> FillRep
     )
 
 
-def _execution(
-    item: Any, where: str, category: Mapping[str, Any] | None = None
-) -> Event | None:
+def _execution(item: Any, where: str, category: Mapping[str, Any] | None = None) -> Event | None:
     """One full execution: a fill, a funding payment, or a named ignored kind.
 
     ``category`` is the REST result whose ``category`` applies to its rows (REST rows
@@ -368,8 +366,10 @@ def _position(item: Mapping[str, Any], where: str, kind: str, price_key: str) ->
     else:
         raise ParseError(f"{where}.side: {side!r:.40} with size {size}")
     # A never-traded symbol may carry no update time: version 0 covers nothing.
-    version = 0 if size == 0 and item.get("updatedTime") in ("", "0") else _time(
-        item, "updatedTime", where
+    version = (
+        0
+        if size == 0 and item.get("updatedTime") in ("", "0")
+        else _time(item, "updatedTime", where)
     )
     return F.build(
         PositionReported,

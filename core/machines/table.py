@@ -79,4 +79,3 @@ def derive(machine: type[Any]) -> Table:
         guards=tuple(guards),
         branches={k: tuple(v) for k, v in branches.items()},
     )
-

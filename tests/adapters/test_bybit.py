@@ -71,8 +71,12 @@ def only(events: list[Event]) -> Event:
 
 @pytest.mark.parametrize(
     "name",
-    ["auth_success.json", "subscribe_success.private.json", "pong.private.json",
-     "pong.public_linear_inverse.json"],
+    [
+        "auth_success.json",
+        "subscribe_success.private.json",
+        "pong.private.json",
+        "pong.public_linear_inverse.json",
+    ],
 )
 def test_connection_successes_yield_nothing(name: str) -> None:
     assert bybit.parse(load(name)) == []
@@ -188,8 +192,9 @@ def test_rest_wallet_balance_fixture() -> None:
         SnapshotTaken(
             version=1672125441042,
             balances=(
-                BalanceReported(asset="BTC", total=D("0.805994"), free=D("0.805994"),
-                                version=1672125441042),
+                BalanceReported(
+                    asset="BTC", total=D("0.805994"), free=D("0.805994"), version=1672125441042
+                ),
             ),
             balances_complete=True,
             positions_complete=False,
@@ -203,9 +208,13 @@ def test_rest_position_list_fixture_inverse_short() -> None:
         SnapshotTaken(
             version=1697684980172,
             positions=(
-                PositionReported(symbol="BTCUSD", quantity=D("-300"),
-                                 entry_price=D("27464.50441675"), version=1697673600012,
-                                 kind="inverse"),
+                PositionReported(
+                    symbol="BTCUSD",
+                    quantity=D("-300"),
+                    entry_price=D("27464.50441675"),
+                    version=1697673600012,
+                    kind="inverse",
+                ),
             ),
             balances_complete=False,
             positions_complete=True,
@@ -280,10 +289,18 @@ def test_rest_execution_list_fixture_usdc_perp_fee_in_usdc() -> None:
 
 def test_every_fixture_is_covered_above() -> None:
     covered = {
-        "auth_success.json", "subscribe_success.private.json", "pong.private.json",
-        "pong.public_linear_inverse.json", "execution.fast.json", "execution.json",
-        "execution.global_page_mirror.json", "execution.usa_docs_spot.json", "order.json",
-        "position.json", "wallet.json", *REST_KEYS,
+        "auth_success.json",
+        "subscribe_success.private.json",
+        "pong.private.json",
+        "pong.public_linear_inverse.json",
+        "execution.fast.json",
+        "execution.json",
+        "execution.global_page_mirror.json",
+        "execution.usa_docs_spot.json",
+        "order.json",
+        "position.json",
+        "wallet.json",
+        *REST_KEYS,
     }
     assert set(FIXTURE_NAMES) == covered
 
@@ -291,9 +308,19 @@ def test_every_fixture_is_covered_above() -> None:
 # --- variants built from fixtures (prose-only in the docs) -----------------------------------
 
 LINEAR_ORDER = {
-    "category": "linear", "symbol": "BTCUSDT", "orderId": "O-1", "orderLinkId": "c1",
-    "side": "Buy", "orderType": "Limit", "price": "95000", "qty": "0.5", "cumExecQty": "0",
-    "avgPrice": "", "orderStatus": "New", "updatedTime": "1000", "positionIdx": 0,
+    "category": "linear",
+    "symbol": "BTCUSDT",
+    "orderId": "O-1",
+    "orderLinkId": "c1",
+    "side": "Buy",
+    "orderType": "Limit",
+    "price": "95000",
+    "qty": "0.5",
+    "cumExecQty": "0",
+    "avgPrice": "",
+    "orderStatus": "New",
+    "updatedTime": "1000",
+    "positionIdx": 0,
 }
 
 
@@ -322,10 +349,19 @@ def test_order_status_mapping(venue_status: str, status: str, conditional: bool)
     avg = "95000" if cum != "0" else ""
     e = only(bybit.parse(order_msg(orderStatus=venue_status, cumExecQty=cum, avgPrice=avg)))
     assert e == OrderReported(
-        symbol="BTCUSDT", order_id="O-1", client_order_id="c1", side="buy", status=status,
-        quantity=D("0.5"), price=D("95000"), filled_quantity=D(cum),
-        average_price=D(avg) if avg else None, version=1000, kind="linear",
-        order_type="limit", conditional=conditional,
+        symbol="BTCUSDT",
+        order_id="O-1",
+        client_order_id="c1",
+        side="buy",
+        status=status,
+        quantity=D("0.5"),
+        price=D("95000"),
+        filled_quantity=D(cum),
+        average_price=D(avg) if avg else None,
+        version=1000,
+        kind="linear",
+        order_type="limit",
+        conditional=conditional,
     )
 
 
@@ -357,8 +393,14 @@ def test_spot_market_buy_in_quote_units() -> None:
     # while it lives, and is what filled once it ended.
     live = order_msg(category="spot", orderType="Market", qty="100", orderStatus="New")
     assert bybit.parse(live) == [MessageIgnored(venue="bybit", kind="order:spot-market-quote-qty")]
-    done = order_msg(category="spot", orderType="Market", qty="100", orderStatus="Filled",
-                     cumExecQty="2000000", avgPrice="0.00005")
+    done = order_msg(
+        category="spot",
+        orderType="Market",
+        qty="100",
+        orderStatus="Filled",
+        cumExecQty="2000000",
+        avgPrice="0.00005",
+    )
     e = only(bybit.parse(done))
     assert isinstance(e, OrderReported)
     assert (e.quantity, e.filled_quantity, e.status) == (D("2000000"), D("2000000"), "filled")
@@ -380,11 +422,18 @@ def exec_msg(**over: Any) -> dict[str, Any]:
 
 
 def test_execution_funding_is_a_cash_change() -> None:
-    msg = exec_msg(execType="Funding", execFee="0.5", orderType="UNKNOWN", orderId="",
-                   execId="fund-1")
+    msg = exec_msg(
+        execType="Funding", execFee="0.5", orderType="UNKNOWN", orderId="", execId="fund-1"
+    )
     assert bybit.parse(msg) == [
-        CashChanged(asset="USDT", total_delta=D("-0.5"), free_delta=D("-0.5"),
-                    version=1746270400353, reason="funding", change_id="fund-1")
+        CashChanged(
+            asset="USDT",
+            total_delta=D("-0.5"),
+            free_delta=D("-0.5"),
+            version=1746270400353,
+            reason="funding",
+            change_id="fund-1",
+        )
     ]
     received = exec_msg(execType="Funding", execFee="-0.25", feeCurrency="", execId="fund-2")
     e = only(bybit.parse(received))
@@ -447,15 +496,25 @@ def test_fast_without_client_id() -> None:
 
 def pos_msg(**over: Any) -> dict[str, Any]:
     """MODIFIED position.json (a hedge-mode sample) into a one-way position push."""
-    base = {"positionIdx": 0, "side": "Buy", "size": "1", "entryPrice": "95899",
-            "updatedTime": "1746270400000"}
+    base = {
+        "positionIdx": 0,
+        "side": "Buy",
+        "size": "1",
+        "entryPrice": "95899",
+        "updatedTime": "1746270400000",
+    }
     return _mod("position.json", {**base, **over})
 
 
 def test_position_one_way_sides() -> None:
     e = only(bybit.parse(pos_msg()))
-    assert e == PositionReported(symbol="BTCUSDT", quantity=D("1"), entry_price=D("95899"),
-                                 version=1746270400000, kind="linear")
+    assert e == PositionReported(
+        symbol="BTCUSDT",
+        quantity=D("1"),
+        entry_price=D("95899"),
+        version=1746270400000,
+        kind="linear",
+    )
     e = only(bybit.parse(pos_msg(side="Sell", size="0.25")))
     assert isinstance(e, PositionReported) and e.quantity == D("-0.25")
     for flat_side in ("", "None"):
@@ -498,8 +557,9 @@ def test_wallet_free_subtracts_locked() -> None:
     msg = load("wallet.json")
     msg["data"][0]["coin"] = [{**msg["data"][0]["coin"][2], "locked": "6.03036732"}]
     assert bybit.parse(msg) == [
-        BalanceReported(asset="USDT", total=D("106.03036732"), free=D("100.00000000"),
-                        version=1690873065683)
+        BalanceReported(
+            asset="USDT", total=D("106.03036732"), free=D("100.00000000"), version=1690873065683
+        )
     ]
 
 
@@ -513,14 +573,21 @@ def test_scientific_quantities_are_exact(raw: str) -> None:
 
 
 def test_zero_fee_large_notional_and_exact_subtraction() -> None:
-    e = only(bybit.parse(exec_msg(execFee="0.00000000",
-                                  execPrice="123456789012345678901234567890.123456789")))
+    e = only(
+        bybit.parse(
+            exec_msg(execFee="0.00000000", execPrice="123456789012345678901234567890.123456789")
+        )
+    )
     assert isinstance(e, FillReported)
     assert e.fee == 0 and e.price == D("123456789012345678901234567890.123456789")
     msg = load("wallet.json")
-    msg["data"][0]["coin"] = [{"coin": "USDT",
-                               "walletBalance": "12345678901234567890.123456789012345678",
-                               "locked": "0.000000000000000001"}]
+    msg["data"][0]["coin"] = [
+        {
+            "coin": "USDT",
+            "walletBalance": "12345678901234567890.123456789012345678",
+            "locked": "0.000000000000000001",
+        }
+    ]
     b = only(bybit.parse(msg))
     assert isinstance(b, BalanceReported)
     assert b.free == D("12345678901234567890.123456789012345677")
@@ -565,18 +632,38 @@ def wallet_msg(t: int, **coins: tuple[str, str]) -> dict[str, Any]:
 
 
 def spot_order(status: str, cum: str, avg: str, t: int, **over: Any) -> dict[str, Any]:
-    return order_msg(category="spot", orderId="S-1", orderLinkId="c1", side="Buy",
-                     price="50000", qty="0.2", orderStatus=status, cumExecQty=cum,
-                     avgPrice=avg, updatedTime=str(t), **over)
+    return order_msg(
+        category="spot",
+        orderId="S-1",
+        orderLinkId="c1",
+        side="Buy",
+        price="50000",
+        qty="0.2",
+        orderStatus=status,
+        cumExecQty=cum,
+        avgPrice=avg,
+        updatedTime=str(t),
+        **over,
+    )
 
 
 def spot_fill(exec_id: str, qty: str, price: str, t: int) -> dict[str, Any]:
     """MODIFIED usa-docs spot execution: a buy fill of S-1, fee 0.1% in BTC."""
-    return _mod("execution.usa_docs_spot.json", {
-        "orderId": "S-1", "orderLinkId": "c1", "side": "Buy", "execId": exec_id,
-        "execQty": qty, "execPrice": price, "execFee": str(D(qty) / 1000),
-        "feeCurrency": "BTC", "execTime": str(t), "orderType": "Limit",
-    })
+    return _mod(
+        "execution.usa_docs_spot.json",
+        {
+            "orderId": "S-1",
+            "orderLinkId": "c1",
+            "side": "Buy",
+            "execId": exec_id,
+            "execQty": qty,
+            "execPrice": price,
+            "execFee": str(D(qty) / 1000),
+            "feeCurrency": "BTC",
+            "execTime": str(t),
+            "orderType": "Limit",
+        },
+    )
 
 
 SPOT_FLOW = [
@@ -652,8 +739,14 @@ def test_spot_cancel_after_partial_fill() -> None:
 def test_spot_reject_releases_local_reserve() -> None:
     inv = Inventory([SPOT])
     feed(inv, SPOT_FLOW[0])
-    inv.submit(client_order_id="c1", symbol="BTCUSDT", side="buy", quantity=D("0.2"),
-               price=D("50000"), kind="spot")
+    inv.submit(
+        client_order_id="c1",
+        symbol="BTCUSDT",
+        side="buy",
+        quantity=D("0.2"),
+        price=D("50000"),
+        kind="spot",
+    )
     assert inv.balance("USDT").free == D("10000")
     feed(inv, spot_order("Rejected", "0", "", 1100))
     o = inv.order("c1")
@@ -668,17 +761,34 @@ T0, T_NEW, T_FILL, T_W = 1746270400000, 1746270400350, 1746270400353, 1746270400
 
 
 def linear_order(status: str, cum: str, avg: str, t: int) -> dict[str, Any]:
-    return order_msg(orderId=OID, orderLinkId="test-00001", side="Sell", orderType="Market",
-                     price="94942.5", qty="0.5", orderStatus=status, cumExecQty=cum,
-                     avgPrice=avg, updatedTime=str(t))
+    return order_msg(
+        orderId=OID,
+        orderLinkId="test-00001",
+        side="Sell",
+        orderType="Market",
+        price="94942.5",
+        qty="0.5",
+        orderStatus=status,
+        cumExecQty=cum,
+        avgPrice=avg,
+        updatedTime=str(t),
+    )
 
 
 def fast_fill() -> dict[str, Any]:
     """MODIFIED execution.fast sample: the same trade as the global-page execution sample."""
-    return _mod("execution.fast.json", {
-        "symbol": "BTCUSDT", "execId": XID, "execPrice": "95900.1", "execQty": "0.5",
-        "orderId": OID, "side": "Sell", "execTime": str(T_FILL),
-    })
+    return _mod(
+        "execution.fast.json",
+        {
+            "symbol": "BTCUSDT",
+            "execId": XID,
+            "execPrice": "95900.1",
+            "execQty": "0.5",
+            "orderId": OID,
+            "side": "Sell",
+            "execTime": str(T_FILL),
+        },
+    )
 
 
 def full_fill() -> dict[str, Any]:
@@ -686,8 +796,10 @@ def full_fill() -> dict[str, Any]:
     return exec_msg(orderLinkId="test-00001")
 
 
-SETUP = [wallet_msg(T0, USDT=("10000", "0")), pos_msg(size="1", entryPrice="95899",
-                                                      updatedTime=str(T0))]
+SETUP = [
+    wallet_msg(T0, USDT=("10000", "0")),
+    pos_msg(size="1", entryPrice="95899", updatedTime=str(T0)),
+]
 MERGE = {
     "new": linear_order("New", "0", "", T_NEW),
     "fast": fast_fill(),
@@ -741,11 +853,12 @@ def test_fast_and_full_merge_every_arrival_order() -> None:
 
 
 @FUZZ
-@given(st.permutations(list(MERGE)), st.lists(st.sampled_from(list(MERGE)), max_size=8),
-       st.randoms(use_true_random=False))
-def test_fast_and_full_merge_with_duplicates(
-    names: list[str], extra: list[str], rnd: Any
-) -> None:
+@given(
+    st.permutations(list(MERGE)),
+    st.lists(st.sampled_from(list(MERGE)), max_size=8),
+    st.randoms(use_true_random=False),
+)
+def test_fast_and_full_merge_with_duplicates(names: list[str], extra: list[str], rnd: Any) -> None:
     seq = names + extra
     rnd.shuffle(seq)
     run_merge(seq)
@@ -754,8 +867,9 @@ def test_fast_and_full_merge_with_duplicates(
 def test_funding_counted_once_then_covered() -> None:
     inv = Inventory([LINEAR])
     feed(inv, SETUP[0])
-    funding = exec_msg(execType="Funding", execFee="1.5", execId="f-1", orderId="",
-                       execTime=str(T0 + 5))
+    funding = exec_msg(
+        execType="Funding", execFee="1.5", execId="f-1", orderId="", execTime=str(T0 + 5)
+    )
     feed(inv, funding)
     feed(inv, funding)
     assert inv.balance("USDT").total == D("9998.5")
@@ -774,8 +888,9 @@ def test_conditional_untriggered_triggered_new_filled() -> None:
     feed(inv, order_msg(orderStatus="New", updatedTime="1002"))
     o = inv.order("c1")
     assert o is not None and (o.status, o.conditional) == ("open", False)
-    feed(inv, order_msg(orderStatus="Filled", cumExecQty="0.5", avgPrice="95000",
-                        updatedTime="1003"))
+    feed(
+        inv, order_msg(orderStatus="Filled", cumExecQty="0.5", avgPrice="95000", updatedTime="1003")
+    )
     o = inv.order("c1")
     assert o is not None and (o.status, o.filled_quantity) == ("filled", D("0.5"))
 
@@ -786,18 +901,50 @@ def test_spot_and_linear_under_one_symbol() -> None:
     # distinct client ids let the test find each order.
     spot_fill_msg = _mod("execution.usa_docs_spot.json", {"orderLinkId": "s1"})
     linear_fill_msg = exec_msg(orderLinkId="l1")
-    spot_new = order_msg(category="spot", orderId=OID, orderLinkId="s1", side="Sell",
-                         orderType="Market", qty="0.5", updatedTime=str(T_NEW))
-    linear_new = order_msg(orderId=OID, orderLinkId="l1", side="Sell", orderType="Market",
-                           qty="0.5", updatedTime=str(T_NEW))
-    spot_done = order_msg(category="spot", orderId=OID, orderLinkId="s1", side="Sell",
-                          orderType="Market", qty="0.5", orderStatus="Filled", cumExecQty="0.5",
-                          avgPrice="95900.1", updatedTime=str(T_FILL))
-    linear_done = order_msg(orderId=OID, orderLinkId="l1", side="Sell", orderType="Market",
-                            qty="0.5", orderStatus="Filled", cumExecQty="0.5",
-                            avgPrice="95900.1", updatedTime=str(T_FILL))
-    start = [wallet_msg(T0, USDT=("10000", "0"), BTC=("1", "0")),
-             pos_msg(size="1", entryPrice="95899", updatedTime=str(T0))]
+    spot_new = order_msg(
+        category="spot",
+        orderId=OID,
+        orderLinkId="s1",
+        side="Sell",
+        orderType="Market",
+        qty="0.5",
+        updatedTime=str(T_NEW),
+    )
+    linear_new = order_msg(
+        orderId=OID,
+        orderLinkId="l1",
+        side="Sell",
+        orderType="Market",
+        qty="0.5",
+        updatedTime=str(T_NEW),
+    )
+    spot_done = order_msg(
+        category="spot",
+        orderId=OID,
+        orderLinkId="s1",
+        side="Sell",
+        orderType="Market",
+        qty="0.5",
+        orderStatus="Filled",
+        cumExecQty="0.5",
+        avgPrice="95900.1",
+        updatedTime=str(T_FILL),
+    )
+    linear_done = order_msg(
+        orderId=OID,
+        orderLinkId="l1",
+        side="Sell",
+        orderType="Market",
+        qty="0.5",
+        orderStatus="Filled",
+        cumExecQty="0.5",
+        avgPrice="95900.1",
+        updatedTime=str(T_FILL),
+    )
+    start = [
+        wallet_msg(T0, USDT=("10000", "0"), BTC=("1", "0")),
+        pos_msg(size="1", entryPrice="95899", updatedTime=str(T0)),
+    ]
     msgs = [spot_new, linear_new, spot_fill_msg, linear_fill_msg, spot_done, linear_done]
     for order in itertools.permutations(msgs):
         inv = Inventory([SPOT, LINEAR])
@@ -814,11 +961,13 @@ def test_spot_and_linear_under_one_symbol() -> None:
 
 
 def test_snapshot_applied_to_inventory() -> None:
-    inv = Inventory([
-        Instrument(symbol="BTCUSD", kind="inverse", base="BTC", quote="USD"),
-        Instrument(symbol="ETHUSDT", kind="linear", base="ETH", quote="USDT"),
-        Instrument(symbol="ETHPERP", kind="linear", base="ETH", quote="USDC"),
-    ])
+    inv = Inventory(
+        [
+            Instrument(symbol="BTCUSD", kind="inverse", base="BTC", quote="USD"),
+            Instrument(symbol="ETHUSDT", kind="linear", base="ETH", quote="USDT"),
+            Instrument(symbol="ETHPERP", kind="linear", base="ETH", quote="USDC"),
+        ]
+    )
     # MODIFIED open orders: positionIdx 0 (the sample is hedge mode).
     (snap,) = bybit.parse_snapshot(
         wallet=load("rest_wallet_balance.json"),
@@ -865,8 +1014,13 @@ def test_local_intent_then_fast_fill_without_client_id_is_one_order() -> None:
     inv = Inventory([LINEAR])
     for msg in SETUP:
         feed(inv, msg)
-    inv.submit(client_order_id="test-00001", symbol="BTCUSDT", side="sell",
-               quantity=D("0.5"), kind="linear")
+    inv.submit(
+        client_order_id="test-00001",
+        symbol="BTCUSDT",
+        side="sell",
+        quantity=D("0.5"),
+        kind="linear",
+    )
     fast = fast_fill()
     del fast["data"][0]["orderLinkId"]
     for msg in (fast, MERGE["filled"], MERGE["full"]):
@@ -897,23 +1051,102 @@ def test_fill_before_new_report_is_filled() -> None:
 
 # --- fuzzing --------------------------------------------------------------------------------------
 
-KEYS = sorted({"topic", "op", "data", "success", "ret_msg", "category", "symbol", "orderId",
-               "orderLinkId", "side", "orderStatus", "orderType", "qty", "price", "cumExecQty",
-               "avgPrice", "updatedTime", "positionIdx", "execType", "execId", "execQty",
-               "execPrice", "execFee", "execTime", "execPnl", "feeCurrency", "size",
-               "entryPrice", "coin", "walletBalance", "locked", "creationTime", "marketUnit",
-               "retCode", "result", "list", "time"})
-WORDS = ["", "0", "1", "-1", "1e-8", "1E400", "NaN", "Infinity", " 1", "Buy", "Sell", "None",
-         "linear", "spot", "inverse", "option", "order", "execution", "execution.fast",
-         "position", "wallet", "New", "Filled", "Untriggered", "Triggered", "Trade", "Funding",
-         "AdlTrade", "Settle", "Limit", "Market", "quoteCoin", "auth", "subscribe", "pong",
-         "order.linear", "execution.fast.spot", "BTCUSDT", "BTCUSD"]
-scalars = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
-           | st.sampled_from(WORDS))
+KEYS = sorted(
+    {
+        "topic",
+        "op",
+        "data",
+        "success",
+        "ret_msg",
+        "category",
+        "symbol",
+        "orderId",
+        "orderLinkId",
+        "side",
+        "orderStatus",
+        "orderType",
+        "qty",
+        "price",
+        "cumExecQty",
+        "avgPrice",
+        "updatedTime",
+        "positionIdx",
+        "execType",
+        "execId",
+        "execQty",
+        "execPrice",
+        "execFee",
+        "execTime",
+        "execPnl",
+        "feeCurrency",
+        "size",
+        "entryPrice",
+        "coin",
+        "walletBalance",
+        "locked",
+        "creationTime",
+        "marketUnit",
+        "retCode",
+        "result",
+        "list",
+        "time",
+    }
+)
+WORDS = [
+    "",
+    "0",
+    "1",
+    "-1",
+    "1e-8",
+    "1E400",
+    "NaN",
+    "Infinity",
+    " 1",
+    "Buy",
+    "Sell",
+    "None",
+    "linear",
+    "spot",
+    "inverse",
+    "option",
+    "order",
+    "execution",
+    "execution.fast",
+    "position",
+    "wallet",
+    "New",
+    "Filled",
+    "Untriggered",
+    "Triggered",
+    "Trade",
+    "Funding",
+    "AdlTrade",
+    "Settle",
+    "Limit",
+    "Market",
+    "quoteCoin",
+    "auth",
+    "subscribe",
+    "pong",
+    "order.linear",
+    "execution.fast.spot",
+    "BTCUSDT",
+    "BTCUSD",
+]
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=8)
+    | st.sampled_from(WORDS)
+)
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=6), inner, max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=6), inner, max_size=6)
+    ),
     max_leaves=25,
 )
 WS_FIXTURES = [n for n in FIXTURE_NAMES if n not in REST_KEYS]

@@ -706,8 +706,15 @@ def _spot_inventory(usdt: str = "100", ltc: str = "0") -> Inventory:
 
 
 def _order(
-    status: str, filled: float, version: int, trades: list[dict[str, Any]] | None = None,
-    *, oid: str = "1", cid: str = "c1", side: str = "buy", amount: float = 0.2,
+    status: str,
+    filled: float,
+    version: int,
+    trades: list[dict[str, Any]] | None = None,
+    *,
+    oid: str = "1",
+    cid: str = "c1",
+    side: str = "buy",
+    amount: float = 0.2,
     price: float = 50.0,
 ) -> dict[str, Any]:
     """A real spot order fixture with its id, state and times changed (a test payload)."""
@@ -728,8 +735,17 @@ def _order(
     )
 
 
-def _trade(tid: str, amount: float, version: int, *, oid: str = "1", side: str = "buy",
-           price: float = 50.0, fee: float = 0.0001, fee_ccy: str = "LTC") -> dict[str, Any]:
+def _trade(
+    tid: str,
+    amount: float,
+    version: int,
+    *,
+    oid: str = "1",
+    side: str = "buy",
+    price: float = 50.0,
+    fee: float = 0.0001,
+    fee_ccy: str = "LTC",
+) -> dict[str, Any]:
     """A real trade fixture with ids, size and fee changed (a test payload)."""
     return _modified(
         "static_binance_fetchMyTrades_spot.json",
@@ -843,8 +859,9 @@ def test_e2e_reordered_delivery_with_a_local_intent() -> None:
     msgs = _buy_fill_messages()
     for perm in itertools.permutations(range(len(msgs))):
         inv = _spot_inventory()
-        inv.submit(client_order_id="c1", symbol="LTC/USDT", side="buy", quantity=D("0.2"),
-                   price=D(50))
+        inv.submit(
+            client_order_id="c1", symbol="LTC/USDT", side="buy", quantity=D("0.2"), price=D(50)
+        )
         for i in perm:
             _apply(inv, *msgs[i])
         assert _converged(inv) == FILLED, perm
@@ -854,9 +871,7 @@ def test_e2e_reordered_delivery_with_a_local_intent() -> None:
 
 def test_e2e_cancel_and_reject() -> None:
     inv = _spot_inventory(usdt="100", ltc="1")
-    inv.submit(
-        client_order_id="c2", symbol="LTC/USDT", side="sell", quantity=D("0.5"), price=D(80)
-    )
+    inv.submit(client_order_id="c2", symbol="LTC/USDT", side="sell", quantity=D("0.5"), price=D(80))
     assert inv.balance("LTC").free == D("0.5")
     opened = _order("open", 0, T0 + 2, oid="2", cid="c2", side="sell", amount=0.5, price=80)
     _apply(inv, opened, None)
@@ -970,8 +985,9 @@ def test_e2e_rejected_message_leaves_inventory_unchanged() -> None:
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 FIXTURE_NAMES = sorted(p.name for p in FIXTURES.glob("*.json"))

@@ -97,3 +97,35 @@ def test_an_amend_lowering_the_size_to_the_fills_waits_for_the_answer() -> None:
     assert o is not None and o.status == "filled"
     assert inv.exposure("BTC").high == D("1.5")
     assert inv.balance("USDT").locked == D(0)
+
+
+def test_a_report_older_than_the_raise_may_show_a_size_below_the_fills() -> None:
+    """Raised 1 -> 3 (v3), filled 3 (v4): a late report of v2 shows 1, below the fills; it
+    is old news, not a contradiction. A report newer than the fills showing 2 is one."""
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.amend("c1", quantity=D(3))
+    inv.apply(report("new", "0", 3, qty="3"))
+    inv.apply(fill("T1", "3", "100", 4))
+    inv.apply(report("new", "0", 2, qty="1"))
+    o = inv.order("c1")
+    assert o is not None and (o.status, o.filled_quantity) == ("filled", D(3))
+    with pytest.raises(InvalidEvent, match="quantity 2 below the known fills 3"):
+        inv.apply(report("new", "0", 5, qty="2"))
+
+
+def test_a_retired_order_checks_only_reports_as_new_as_everything_heard() -> None:
+    """Once retired an order keeps no fills: an older report below them is old news, one as
+    new as everything heard is still checked."""
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.amend("c1", quantity=D(3))
+    inv.apply(report("new", "0", 3, qty="3"))
+    inv.apply(report("filled", "3", 4, qty="3"))
+    inv.apply(fill("T1", "3", "100", 4))
+    inv.apply(bal("USDT", "9700", "9700", 4))
+    inv.apply(bal("BTC", "3", "3", 4))
+    assert inv.stats()["retired_orders"] == 1
+    inv.apply(report("new", "0", 2, qty="1"))
+    with pytest.raises(InvalidEvent, match="quantity 2 below the known fills 3"):
+        inv.apply(report("new", "0", 4, qty="2"))

@@ -149,13 +149,19 @@ def test_amend_of_a_partly_filled_order_reserves_for_what_is_left() -> None:
 
 
 def test_amend_in_flight_reserves_only_a_positive_extra() -> None:
-    """(1, 100) -> (2, 50) asks no more (2 * 50 = 100): nothing is added. A second amend to
-    100.5 builds on the first (2 @ 100.5 = 201): 101 more than the least on the way."""
+    """(1, 100) -> (1, 90) asks no more, whatever filled unheard: nothing is added.
+    (1, 100) -> (2, 50) asks no more if nothing filled (2 * 50 = 100), but a unit filled
+    unheard just before it leaves 0 reserved before and 50 after: 50 is held back. A second
+    amend to 100.5 builds on the first (2 @ 100.5 = 201): 101 more than the least on the way."""
     inv = _open_buy()
     assert inv.stats()["pending_changes"] == 1  # the acceptance
-    inv.amend("c1", quantity=D(2), price=D(50))
+    inv.amend("c1", price=D(90))
     assert inv.stats()["pending_changes"] == 1
     assert _free(inv) == (D(10000), D(9900))
+    inv = _open_buy()
+    inv.amend("c1", quantity=D(2), price=D(50))
+    assert inv.stats()["pending_changes"] == 2
+    assert _free(inv) == (D(10000), D(9850))
     inv.amend("c1", price=D("100.5"))
     assert inv.stats()["pending_changes"] == 2
     assert _free(inv) == (D(10000), D(9799))

@@ -182,9 +182,17 @@ class ChaosMachine(RuleBasedStateMachine):
         self.h.submit(symbol, side, qs[0], price, reuse=ids[i % len(ids)])
 
     @precondition(lambda m: _ready(m) and bool(m.h.model.open_orders()))
-    @rule(i=INDEX, fraction=st.sampled_from([None, D("0.5"), D("0.8")]), ticks=st.integers(-2, 2))
+    @rule(
+        i=INDEX,
+        fraction=st.sampled_from([None, D("0.5"), D("0.8"), D("1.5")]),
+        ticks=st.integers(-2, 2),
+    )
     def amend(self, i: int, fraction: Decimal | None, ticks: int) -> None:
-        """Quantity down and/or a new limit price (Binance REPLACED, OKX amend)."""
+        """Quantity down or up and/or a new limit price (Binance REPLACED, OKX amend).
+
+        A size goes up only where the bot can tell the tracker first: a raise made outside
+        the bot is outside the Inventory's assumption (spec/accounting.md, "Orders").
+        """
         opens = self.h.model.open_orders()
         mo = opens[i % len(opens)]
         # The bot tells the tracker first (``inv.amend``) where the tracker's view can
@@ -194,7 +202,12 @@ class ChaosMachine(RuleBasedStateMachine):
         if moves_reserve and mo.side == "buy" and ticks > 0 and not self.h.announcer(mo.order_id):
             ticks = -ticks
         quantity = None
-        if fraction is not None and (self.AMEND_MOVES_RESERVE or not moves_reserve):
+        if fraction is not None and fraction > 1:
+            if self.h.announcer(mo.order_id) is not None and (
+                self.AMEND_MOVES_RESERVE or not moves_reserve
+            ):
+                quantity = mo.quantity + part(mo.remaining, fraction - 1)
+        elif fraction is not None and (self.AMEND_MOVES_RESERVE or not moves_reserve):
             quantity = mo.filled + part(mo.remaining, fraction)
             if quantity >= mo.quantity:
                 quantity = None
