@@ -484,6 +484,11 @@ Event = (
 # the constructor. Validation is the same as the constructor's, done as one boolean pass:
 # ``None`` is returned when any check fails, and the caller then takes its careful path
 # (the constructor raises the precise ``InvalidEvent``).
+#
+# ``unchecked_*`` build the same objects with no check at all, for a caller that has already
+# established, value by value, everything the matching ``new_*`` checks (an adapter's fast
+# path: its own reading of the message proves most of it, and re-checking costs a third of
+# its time). Anything less and the event is invalid: the careful path must decide instead.
 
 _new: Final = object.__new__
 _set: Final = object.__setattr__
@@ -549,17 +554,50 @@ def new_order_reported(
         and (p is not None or conditional or order_type != "limit")
     ):
         return None
+    return unchecked_order_reported(
+        symbol,
+        order_id,
+        client_order_id,
+        side,
+        status,
+        q,
+        p,
+        f,
+        a,
+        v,
+        kind,
+        order_type,
+        conditional,
+    )
+
+
+def unchecked_order_reported(
+    symbol: Any,
+    order_id: Any,
+    client_order_id: Any,
+    side: Any,
+    status: Any,
+    quantity: Any,
+    price: Any,
+    filled_quantity: Any,
+    average_price: Any,
+    version: Any,
+    kind: Any,
+    order_type: Any,
+    conditional: bool,
+) -> OrderReported:
+    """``new_order_reported`` without its checks: the caller has made every one of them."""
     o = _new(_ORDER_INIT)
     o.symbol = symbol
     o.order_id = order_id
     o.client_order_id = client_order_id
     o.side = side
     o.status = status
-    o.quantity = q
-    o.price = p
-    o.filled_quantity = f
-    o.average_price = a
-    o.version = v
+    o.quantity = quantity
+    o.price = price
+    o.filled_quantity = filled_quantity
+    o.average_price = average_price
+    o.version = version
     o.kind = kind
     o.order_type = order_type
     o.conditional = conditional
@@ -608,17 +646,36 @@ def new_fill_reported(
         and (kind is None or kind in _KINDS)
     ):
         return None
+    return unchecked_fill_reported(
+        symbol, order_id, client_order_id, trade_id, side, q, p, fee, fee_asset, v, kind
+    )
+
+
+def unchecked_fill_reported(
+    symbol: Any,
+    order_id: Any,
+    client_order_id: Any,
+    trade_id: Any,
+    side: Any,
+    quantity: Any,
+    price: Any,
+    fee: Any,
+    fee_asset: Any,
+    version: Any,
+    kind: Any,
+) -> FillReported:
+    """``new_fill_reported`` without its checks: the caller has made every one of them."""
     o = _new(_FILL_INIT)
     o.symbol = symbol
     o.order_id = order_id
     o.client_order_id = client_order_id
     o.trade_id = trade_id
     o.side = side
-    o.quantity = q
-    o.price = p
+    o.quantity = quantity
+    o.price = price
     o.fee = fee
     o.fee_asset = fee_asset
-    o.version = v
+    o.version = version
     o.kind = kind
     o.realized_pnl = None
     o.liquidation = False
@@ -640,6 +697,11 @@ def new_balance_reported(
         and version >= 0
     ):
         return None
+    return unchecked_balance_reported(asset, total, free, version)
+
+
+def unchecked_balance_reported(asset: Any, total: Any, free: Any, version: Any) -> BalanceReported:
+    """``new_balance_reported`` without its checks: the caller has made every one of them."""
     o = _new(_BALANCE_INIT)
     o.asset = asset
     o.total = total

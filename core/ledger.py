@@ -40,6 +40,7 @@ class AssetLedger:
         "pending",
         "sum_free",
         "sum_total",
+        "top",
         "total",
         "trade_ids",
         "version",
@@ -54,6 +55,9 @@ class AssetLedger:
         self.pending: dict[object, Change] = {}
         self.sum_total = ZERO
         self.sum_free = ZERO
+        # At least the newest version pending (never lowered by a removal): a report at
+        # or above it covers every pending change, with no need to look at each.
+        self.top = -1
 
     def covers(self, version: int, trade_id: str | None) -> bool:
         """Whether the current report already includes a change at ``version``."""
@@ -76,6 +80,8 @@ class AssetLedger:
         ):
             return False
         self.pending[key] = (version, total, free, trade_id, owner)
+        if version > self.top:
+            self.top = version
         self.sum_total += total
         self.sum_free += free
         return True
@@ -117,6 +123,12 @@ class AssetLedger:
         pending = self.pending
         if not pending:
             return _NOTHING
+        if version >= self.top:
+            dropped = list(pending.values())
+            self.pending = {}
+            self.sum_total = self.sum_free = ZERO
+            self.top = -1
+            return dropped
         if ids:
             dropped = [ch for ch in pending.values() if ch[0] <= version or ch[3] in ids]
         else:
@@ -126,6 +138,7 @@ class AssetLedger:
         if len(dropped) == len(pending):
             self.pending = {}
             self.sum_total = self.sum_free = ZERO
+            self.top = -1
             return dropped
         keep = {
             key: ch

@@ -42,9 +42,9 @@ from core.events import (
     StreamDisconnected,
     SubmissionFailed,
     SubmissionTimedOut,
-    new_balance_reported,
-    new_fill_reported,
-    new_order_reported,
+    unchecked_balance_reported,
+    unchecked_fill_reported,
+    unchecked_order_reported,
 )
 
 __all__ = [
@@ -198,12 +198,13 @@ def parse(message: Any) -> list[Event]:
             if type(msg) is dict and "e" not in msg and "event" in msg:
                 msg = msg["event"]
             kind = msg.get("e") if type(msg) is dict else None
-        if type(kind) is str:
-            fast = _FAST.get(kind)
-            if fast is not None:
-                events = fast(msg)
-                if events is not None:
-                    return events
+            if type(kind) is not str:
+                return _parse_careful(message)
+        fast = _FAST.get(kind)
+        if fast is not None:
+            events = fast(msg)
+            if events is not None:
+                return events
     return _parse_careful(message)
 
 
@@ -400,11 +401,18 @@ _HANDLERS: Final[dict[str, Callable[[Mapping[str, Any], str], list[Event]]]] = {
 # type, a string the careful path would refuse, an event the core would refuse): the
 # careful path then runs and is the one that accepts it or raises the ParseError naming
 # the field. tests/adapters/test_binance_spot_fastpath.py checks the two agree.
+#
+# The events are built unchecked (core.events.unchecked_*): reading the message already
+# proves most of what the core checks (types, finite decimals, known words, ids, versions);
+# what it does not is checked here, marked "core:", and anything else means None.
 
 _qd: Final = fields.quick_decimal
+# Checked for type str first (a str subclass must not hit the cache); on a miss, _qd decides.
+_hit: Final = fields.cached_decimal
 _MAX_INT: Final = 10**40  # fields._MAX_INT: larger ints are not ids, times or sequences
 _EXECUTION_FIELDS: Final = itemgetter("s", "i", "c", "S", "x", "X", "q", "p", "o", "z", "Z", "T")
 _TRADE_FIELDS: Final = itemgetter("t", "l", "L", "n")
+_BALANCE_FIELDS: Final = itemgetter("a", "f", "l")
 
 
 def _fast_execution_report(msg: dict[str, Any]) -> list[Event] | None:
@@ -422,6 +430,11 @@ def _fast_execution_report(msg: dict[str, Any]) -> list[Event] | None:
         or type(version) is not int
         or not 0 <= version < _MAX_INT
         or x not in _EXECUTION_TYPES
+        # _qd refuses all but a str: the same None, sooner.
+        or type(q_) is not str
+        or type(p_) is not str
+        or type(z_) is not str
+        or type(zq_) is not str
     ):
         return None
     if type(oid) is int and 0 <= oid < _MAX_INT:
@@ -439,7 +452,9 @@ def _fast_execution_report(msg: dict[str, Any]) -> list[Event] | None:
         return None
     side = _SIDES.get(s_)
     status = _STATUSES.get(raw)
-    quantity, raw_price, filled, quote = _qd(q_), _qd(p_), _qd(z_), _qd(zq_)
+    quantity, raw_price, filled, quote = _hit(q_), _hit(p_), _hit(z_), _hit(zq_)
+    if quantity is None or raw_price is None or filled is None or quote is None:
+        quantity, raw_price, filled, quote = _qd(q_), _qd(p_), _qd(z_), _qd(zq_)
     if (
         side is None
         or status is None
@@ -448,6 +463,10 @@ def _fast_execution_report(msg: dict[str, Any]) -> list[Event] | None:
         or filled is None
         or quote is None
         or raw_price < 0
+        # core: a symbol, a positive quantity, a fill count within it
+        or not symbol
+        or quantity <= 0
+        or not 0 <= filled <= quantity
     ):
         return None
     if raw == "PENDING_CANCEL" and filled > 0:
@@ -462,7 +481,7 @@ def _fast_execution_report(msg: dict[str, Any]) -> list[Event] | None:
             average = _AVG.divide(quote, filled)
         except ArithmeticError:
             return None
-    order = new_order_reported(
+    order = unchecked_order_reported(
         symbol,
         order_id,
         cid,
@@ -477,8 +496,6 @@ def _fast_execution_report(msg: dict[str, Any]) -> list[Event] | None:
         order_type,
         raw == "PENDING_NEW",
     )
-    if order is None:
-        return None
     if x != "TRADE":
         return [order]
     try:
@@ -496,21 +513,19 @@ def _fast_execution_report(msg: dict[str, Any]) -> list[Event] | None:
         fee_asset = None
     elif fee_asset is not None and type(fee_asset) is not str:
         return None
-    fill = new_fill_reported(
-        symbol,
-        order_id,
-        cid,
-        trade_id,
-        side,
-        _qd(l_),
-        _qd(lp_),
-        _qd(n_),  # None (not a plain decimal string) is refused below: a fee is required here
-        fee_asset,
-        version,
-        "spot",
-    )
-    if fill is None or fill.fee is None:
+    if type(l_) is not str or type(lp_) is not str or type(n_) is not str:
+        return None  # as _qd would (a fee is required here: None is refused too)
+    last, last_price, fee = _hit(l_), _hit(lp_), _hit(n_)
+    if last is None or last_price is None or fee is None:
+        last, last_price, fee = _qd(l_), _qd(lp_), _qd(n_)
+        if last is None or last_price is None or fee is None:
+            return None  # a fee is required here (the careful path refuses a missing one)
+    # core: a positive quantity and price; a fee names its asset
+    if last <= 0 or last_price <= 0 or (fee and fee_asset is None):
         return None
+    fill = unchecked_fill_reported(
+        symbol, order_id, cid, trade_id, side, last, last_price, fee, fee_asset, version, "spot"
+    )
     return [order, fill]
 
 
@@ -525,20 +540,27 @@ def _fast_account_position(msg: dict[str, Any]) -> list[Event] | None:
         if type(b) is not dict:
             return None
         try:
-            asset, f_, l_ = b["a"], b["f"], b["l"]
+            asset, f_, l_ = _BALANCE_FIELDS(b)
         except KeyError:
             return None
-        free, locked = _qd(f_), _qd(l_)
+        if type(f_) is not str or type(l_) is not str:
+            return None  # as _qd would
+        # One at a time: a balance is often new (not cached), its locked amount rarely.
+        free = _hit(f_)
+        if free is None:
+            free = _qd(f_)
+        locked = _hit(l_)
+        if locked is None:
+            locked = _qd(l_)
         if free is None or locked is None:
             return None
         try:
-            total = add(free, locked)
+            total = add(free, locked)  # exact (or it raises): finite
         except ArithmeticError:
             return None
-        report = new_balance_reported(asset, total, free, version)
-        if report is None:
-            return None
-        out.append(report)
+        if type(asset) is not str or not asset:
+            return None  # core: an asset
+        out.append(unchecked_balance_reported(asset, total, free, version))
     return out
 
 
