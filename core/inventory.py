@@ -1627,7 +1627,7 @@ class Inventory:
         o.amending = amend
         if o.inst.kind != "spot":
             return
-        if old is not None and answered is not None and answered >= 0 and len(old.states) > 2:
+        if old is not None and answered is not None and answered >= 0:
             self._hold_unheard(o, old, answered)
         if o.fills and o.state not in _TERMINAL:
             self._refresh_unlocks(o)
@@ -1651,10 +1651,17 @@ class Inventory:
             shown = {(o.quantity, o.price)}
         else:
             shown = {(g[1], g[2]) for g in o.segs if g[0] and g[0][-1] > chain.since}
-        tail = [(q, p) for q, _, p in chain.states[1:] if (q, p) not in shown]
+        states = chain.states
+        last = len(states) - 1
+        if o.qp_version >= answered:
+            # A report as new as the answer shows where the venue stopped: it moves only
+            # forward, so the states after the last one with those values never were.
+            now = (o.quantity, o.price)
+            last = max((i for i, (q, _, p) in enumerate(states) if (q, p) == now), default=last)
+        tail = [(q, p) for q, _, p in states[1 : last + 1] if (q, p) not in shown]
         if not tail:
             return
-        extra = chain.rise(o.filled)
+        extra = _Amend(states[: last + 1]).rise(o.filled)
         if extra <= 0:
             return
         asset = o.lock_asset()

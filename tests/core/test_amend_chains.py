@@ -84,3 +84,36 @@ def test_an_unheard_fill_before_a_lowering_amend_makes_its_rise_larger() -> None
     inv.apply(report("partially_filled", "0.5", 3, qty="2.5", price="99"))
     inv.apply(bal("USDT", "9950", "9752", 3))
     assert _free(inv) == D(9752)
+
+
+def test_a_raise_proved_by_fills_before_its_report_unlocks_no_more_than_it_reserved() -> None:
+    """Sell c1 1 BTC; the bot raises it to 1.5 and a fill of 1.5 comes before any report:
+    the venue took the raise (its reserve 0.5 more) and the fill released all 1.5. Until
+    the raise is reported or a balance report covers the fill, the extra stays held.
+    Found by a deep chaos run."""
+    inv = spot("10000", btc="10", version=0)
+    inv.submit("c1", "BTCUSDT", "sell", D(1), D(100))
+    inv.amend("c1", quantity=D("1.5"))
+    inv.apply(fill("T1", "1.5", "100", 3, side="sell"))
+    o = inv.order("c1")
+    assert o is not None and o.status == "filled"
+    btc = inv.balance("BTC")
+    assert (btc.total, btc.free) == (D("8.5"), D("8.5"))
+    inv.apply(report("new", "0", 2, qty="1.5", side="sell"))  # the raise, late
+    btc = inv.balance("BTC")
+    assert (btc.total, btc.free) == (D("8.5"), D("8.5"))
+    inv.apply(bal("BTC", "8.5", "8.5", 3))
+    assert inv.balance("BTC").free == D("8.5")
+
+
+def test_states_after_where_the_venue_stopped_never_were() -> None:
+    """Chain 100 -> 95 -> 98 -> 110, canceled at v5 showing 98; a balance report caught
+    the venue at 95 (v3). Only the rise 95 -> 98 is held (not up to 110): exact."""
+    inv = spot("10000", version=0)
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 1))
+    for price in (95, 98, 110):
+        inv.amend("c1", price=D(price))
+    inv.apply(bal("USDT", "10000", "9905", 3))
+    inv.apply(report("canceled", "0", 5, price="98"))
+    assert _free(inv) == D(10000)
