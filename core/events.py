@@ -382,11 +382,17 @@ class AmendRequested:
 
 @attrs.frozen(slots=True)
 class AmendFailed:
-    """The venue refused an amend (the order is unchanged)."""
+    """The venue refused an amend; the order keeps what earlier amends made of it.
+
+    ``quantity`` and ``price`` repeat the refused ``AmendRequested``'s, to name it among
+    several amends in flight; with neither, the newest amend is the refused one.
+    """
 
     client_order_id: str | None = attrs.field(validator=values.optional_identifier)
     reason: str = attrs.field(default="", validator=_text)
     order_id: str | None = attrs.field(default=None, validator=values.optional_identifier)
+    quantity: Decimal | None = attrs.field(default=None, validator=values.optional_positive)
+    price: Decimal | None = attrs.field(default=None, validator=values.optional_positive)
 
     def __attrs_post_init__(self) -> None:
         _order_key(self)

@@ -142,6 +142,7 @@ class _Amend:
     """
 
     __slots__ = (
+        "asks",
         "changed_at",
         "hi_price",
         "hi_quantity",
@@ -154,6 +155,9 @@ class _Amend:
 
     def __init__(self, states: list[tuple[Decimal, Decimal, Decimal | None]]) -> None:
         self.states = states
+        # Each amend as the bot asked it (None: unchanged), one per state after the first:
+        # a refusal names one, and the states after it are rebuilt without it.
+        self.asks: list[tuple[Decimal | None, Decimal | None]] = []
         # The oldest report showing values other than those before the chain: once one
         # has come, a newer report with the old values (a chain back to them) answers it.
         self.changed_at: int | None = None
@@ -1068,9 +1072,7 @@ class Inventory:
             shown, before = (r.quantity, r.price), (a.states[0][0], a.states[0][2])
             if shown != before and (a.changed_at is None or v < a.changed_at):
                 a.changed_at = v
-            if shown == (a.quantity, a.price) and (
-                shown != before or (a.changed_at is not None and v > a.changed_at)
-            ):
+            if self._answers(a, shown, v):
                 self._set_amending(o, None, v)  # the venue took the amend
             else:
                 self._refresh_unlocks(o)  # fills older than this report were not amended
@@ -1591,11 +1593,40 @@ class Inventory:
         p = base_p if a.price is None else a.price
         if prev is None and (q, p) == (o.quantity, o.price):
             return  # asks for nothing the venue does not have
-        states = [(o.quantity, self._unit(o, o.price), o.price)] if prev is None else prev.states
-        new = _Amend([*states, (q, self._unit(o, p), p)])
+        start = (o.quantity, o.price) if prev is None else (prev.states[0][0], prev.states[0][2])
+        asks = [*(prev.asks if prev is not None else ()), (a.quantity, a.price)]
+        new = self._chain(o, start, asks)
         new.changed_at = None if prev is None else prev.changed_at
         new.since = o.max_version if prev is None else prev.since
         self._set_amending(o, new)
+
+    def _answers(self, a: _Amend, shown: tuple[Decimal, Decimal | None], v: int) -> bool:
+        """A report at ``v`` showing ``shown`` says the venue took the chain's last amend.
+
+        A chain back to the values it started from is answered only by a report newer
+        than one that showed a change.
+        """
+        before = (a.states[0][0], a.states[0][2])
+        return shown == (a.quantity, a.price) and (
+            shown != before or (a.changed_at is not None and v > a.changed_at)
+        )
+
+    def _chain(
+        self,
+        o: _Order,
+        start: tuple[Decimal, Decimal | None],
+        asks: list[tuple[Decimal | None, Decimal | None]],
+    ) -> _Amend:
+        """The states a venue order goes through from ``start`` as each amend is taken."""
+        q, p = start
+        states = [(q, self._unit(o, p), p)]
+        for aq, ap in asks:
+            q = q if aq is None else aq
+            p = p if ap is None else ap
+            states.append((q, self._unit(o, p), p))
+        chain = _Amend(states)
+        chain.asks = asks
+        return chain
 
     def _unit(self, o: _Order, price: Decimal | None) -> Decimal:
         """What one unit of a spot order's quantity reserves (once live) at ``price``."""
@@ -1611,7 +1642,25 @@ class Inventory:
             if self._gone or self._forgotten:
                 return  # about an order dropped from history
             raise InvalidEvent(f"amend failed {a.client_order_id or a.order_id}: unknown order")
-        self._set_amending(o, None)
+        chain = o.amending
+        if chain is None:
+            return  # answered already, or the order ended
+        asks = chain.asks
+        named = (a.quantity, a.price)
+        k = asks.index(named) if named in asks else len(asks) - 1
+        rest = asks[:k] + asks[k + 1 :]
+        if rest:
+            # The earlier amends may have been taken: the venue is still somewhere on
+            # the chain without the refused one.
+            start = (chain.states[0][0], chain.states[0][2])
+            new = self._chain(o, start, rest)
+            new.changed_at, new.since = chain.changed_at, chain.since
+            self._set_amending(o, new)
+            q, v = o.quantity, o.qp_version
+            if q is not None and v > new.since and self._answers(new, (q, o.price), v):
+                self._set_amending(o, None, v)  # a report already showed it
+        else:
+            self._set_amending(o, None)
         if o.fills:
             # Fills may reach the size the venue kept: they ended it, at the newest of them.
             self._filled_up(o, max(f.version for f in o.fills.values()))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core import Inventory
+from core import events as ev
 from tests.core.builders import bal, fill, report, spot
 
 D = Decimal
@@ -117,3 +118,64 @@ def test_states_after_where_the_venue_stopped_never_were() -> None:
     inv.apply(bal("USDT", "10000", "9905", 3))
     inv.apply(report("canceled", "0", 5, price="98"))
     assert _free(inv) == D(10000)
+
+
+# --- refusals among several amends in flight ---------------------------------------------
+
+
+def _two_amends() -> Inventory:
+    """Buy c1 2 @ 100 (v1); the bot amends to 105, then to 110, neither answered yet."""
+    inv = _buy()
+    inv.amend("c1", price=D(105))
+    inv.amend("c1", price=D(110))
+    assert _free(inv) == D(9780)
+    return inv
+
+
+def test_a_refusal_naming_no_amend_refuses_the_newest() -> None:
+    """105 taken (the venue reserves 210), 110 refused: the first may stand, so its rise
+    stays held until a report shows it."""
+    inv = _two_amends()
+    inv.apply(ev.AmendFailed("c1", "insufficient balance"))
+    assert _free(inv) == D(9790)
+    inv.apply(report("new", "0", 2, qty="2", price="105"))
+    assert _free(inv) == D(9790)
+    assert inv.stats()["pending_changes"] == 2  # the acceptance and the increase at v2
+
+
+def test_a_refusal_naming_the_first_amend_keeps_the_second() -> None:
+    """105 refused, 110 taken on the venue's own values: the chain is 100 -> 110."""
+    inv = _two_amends()
+    inv.apply(ev.AmendFailed("c1", "rejected", price=D(105)))
+    assert _free(inv) == D(9780)
+    inv.apply(report("new", "0", 2, qty="2", price="110"))
+    assert _free(inv) == D(9780)
+    inv.apply(bal("USDT", "10000", "9780", 2))
+    assert inv.stats()["pending_changes"] == 0
+
+
+def test_a_refusal_after_the_taken_amend_was_reported_ends_the_chain() -> None:
+    inv = _two_amends()
+    inv.apply(report("new", "0", 2, qty="2", price="105"))
+    # 110 may still come (9780); the increase to 105 and the chain's whole rise are both
+    # held until the answer, on the safe side.
+    assert _free(inv) == D(9770)
+    inv.apply(ev.AmendFailed("c1", "insufficient balance"))
+    assert _free(inv) == D(9790)
+    inv.apply(bal("USDT", "10000", "9790", 2))
+    assert inv.stats()["pending_changes"] == 0
+
+
+def test_a_partial_amend_after_a_refused_one_builds_on_the_venues_values() -> None:
+    """Quantity 3 refused, then price 110 (quantity unchanged): the venue holds 2 @ 110,
+    not 3 @ 110."""
+    inv = _buy()
+    inv.amend("c1", quantity=D(3))
+    inv.amend("c1", price=D(110))
+    inv.apply(ev.AmendFailed("c1", "insufficient balance", quantity=D(3)))
+    assert inv.exposure("BTC").high == D(2)
+    inv.apply(report("new", "0", 2, qty="2", price="110"))
+    assert _free(inv) == D(9780)
+    assert inv.exposure("BTC").high == D(2)
+    o = inv.order("c1")
+    assert o is not None and (o.quantity, o.price) == (D(2), D(110))

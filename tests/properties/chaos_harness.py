@@ -489,7 +489,9 @@ class Harness:
         if isinstance(r, ModelOrder):
             self.rest.send("rest", r.report(), f"amend:{r.client_order_id or r.order_id}")
         elif ids is not None:
-            failed = ev.AmendFailed(ids[0], r.reason, order_id=ids[1])
+            failed = ev.AmendFailed(
+                ids[0], r.reason, order_id=ids[1], quantity=quantity, price=price
+            )
             self.rest.send("rest", failed, f"amend:{ids[0] or ids[1]}")
 
     def cancel(self, cid: str) -> None:
