@@ -1513,8 +1513,15 @@ class Inventory:
                     )
         listed = set()
         for r in s.open_orders:
-            listed.add((self._resolve(r.symbol, r.kind, f"OrderReported {r.order_id}"), r.order_id))
+            ii = self._resolve(r.symbol, r.kind, f"OrderReported {r.order_id}")
+            listed.add((ii, r.order_id))
             self._on_order_reported(r)
+            o = self._by_xid.get((ii, r.order_id))
+            a = o.amending if o is not None else None
+            if o is not None and a is not None and (r.quantity, r.price) == (a.quantity, a.price):
+                # A chain back to its first values, whose middle was never reported: the
+                # resync (taken once the bot's amend calls have returned) settles it.
+                self._set_amending(o, None, r.version)
         for t in s.trades:
             self._on_fill(t)
         if s.orders_complete:

@@ -179,3 +179,27 @@ def test_a_partial_amend_after_a_refused_one_builds_on_the_venues_values() -> No
     assert inv.exposure("BTC").high == D(2)
     o = inv.order("c1")
     assert o is not None and (o.quantity, o.price) == (D(2), D(110))
+
+
+def test_a_resync_settles_a_chain_back_to_its_first_values() -> None:
+    """1 @ 100 -> 0.8 -> 1 (the bot's amends), the report of 0.8 lost: reports of 1 @ 100
+    cannot tell "not yet amended" from "amended twice". A snapshot taken after the amend
+    calls returned shows where they left the order: the chain is settled and free exact.
+    Found by the chaos suite (a lost REST answer, then a resync)."""
+    inv = _buy("1")
+    inv.amend("c1", quantity=D("0.8"))
+    inv.amend("c1", quantity=D(1))
+    inv.apply(report("new", "0", 3))
+    assert _free(inv) == D(9880)  # the way back up may still be to come: 20 held
+    inv.apply(
+        ev.SnapshotTaken(
+            version=4,
+            balances=(
+                ev.BalanceReported("USDT", D(10000), D(9900), 4),
+                ev.BalanceReported("BTC", D(0), D(0), 4),
+            ),
+            open_orders=(report("new", "0", 3),),
+        )
+    )
+    assert _free(inv) == D(9900)
+    assert inv.stats()["pending_changes"] == 0
