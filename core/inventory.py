@@ -143,12 +143,12 @@ class _Amend:
 
     __slots__ = (
         "asks",
-        "changed_at",
         "hi_price",
         "hi_quantity",
         "lo_unit",
         "price",
         "quantity",
+        "seen",
         "since",
         "states",
     )
@@ -158,9 +158,9 @@ class _Amend:
         # Each amend as the bot asked it (None: unchanged), one per state after the first:
         # a refusal names one, and the states after it are rebuilt without it.
         self.asks: list[tuple[Decimal | None, Decimal | None]] = []
-        # The oldest report showing values other than those before the chain: once one
-        # has come, a newer report with the old values (a chain back to them) answers it.
-        self.changed_at: int | None = None
+        # The reports heard since the chain was sent, as (version, quantity, price): in
+        # version order they show how far along the chain the venue has come.
+        self.seen: list[tuple[int, Decimal, Decimal | None]] = []
         # The newest version heard of the order when the first amend was sent: reports
         # up to it cannot show a state of the chain.
         self.since = -1
@@ -180,6 +180,23 @@ class _Amend:
         if most > done:
             return max(self._rise(done), self._rise(most))
         return self._rise(done)
+
+    def reached(self) -> tuple[int, int]:
+        """How far along the chain the reports prove the venue came: (state index, the
+        version of the report that proved it). The venue walks the states in order, so
+        each report, in version order, moves the position to the next state showing its
+        values (staying put if it shows the current one); the earliest such match is
+        the safe reading where values repeat."""
+        pos, at = 0, -1
+        states = self.states
+        for v, q, p in sorted(self.seen, key=lambda x: x[0]):
+            if v <= at or (states[pos][0], states[pos][2]) == (q, p):
+                continue  # a step is proved only by a newer report
+            for i in range(pos + 1, len(states)):
+                if (states[i][0], states[i][2]) == (q, p):
+                    pos, at = i, v
+                    break
+        return pos, at
 
     def _rise(self, done: Decimal) -> Decimal:
         worst = ZERO
@@ -1069,11 +1086,11 @@ class Inventory:
             self._quantity_price(o, r)
         if o.amending is not None:
             a = o.amending
-            shown, before = (r.quantity, r.price), (a.states[0][0], a.states[0][2])
-            if shown != before and (a.changed_at is None or v < a.changed_at):
-                a.changed_at = v
-            if self._answers(a, shown, v):
-                self._set_amending(o, None, v)  # the venue took the amend
+            if v > a.since:
+                a.seen.append((v, r.quantity, r.price))
+            pos, at = a.reached()
+            if pos == len(a.states) - 1:
+                self._set_amending(o, None, at)  # the venue took the last amend
             else:
                 self._refresh_unlocks(o)  # fills older than this report were not amended
         if o.unheard is not None:
@@ -1275,7 +1292,14 @@ class Inventory:
             if o.state in _IN_FLIGHT_STATES:
                 self._order_event(o, "vanished", f.version)
         else:
-            self._order_event(o, "fill", f.version)
+            v = f.version
+            if o.amending is not None:
+                cap = o.cap()
+                if cap is not None and o.filled >= cap:
+                    # It ends with its last fill on the venue, which may be one heard
+                    # before this one: an amend in flight may have come up to then.
+                    v = max(x.version for x in o.fills.values())
+            self._order_event(o, "fill", v)
 
     def _spot_fill(self, o: _Order, fill: _Fill) -> None:
         """A spot fill moves base and quote (and the fee asset); its reserve share unlocks."""
@@ -1603,20 +1627,11 @@ class Inventory:
         start = (o.quantity, o.price) if prev is None else (prev.states[0][0], prev.states[0][2])
         asks = [*(prev.asks if prev is not None else ()), (a.quantity, a.price)]
         new = self._chain(o, start, asks)
-        new.changed_at = None if prev is None else prev.changed_at
-        new.since = o.max_version if prev is None else prev.since
+        if prev is not None:
+            new.since, new.seen = prev.since, prev.seen
+        else:
+            new.since = o.max_version
         self._set_amending(o, new)
-
-    def _answers(self, a: _Amend, shown: tuple[Decimal, Decimal | None], v: int) -> bool:
-        """A report at ``v`` showing ``shown`` says the venue took the chain's last amend.
-
-        A chain back to the values it started from is answered only by a report newer
-        than one that showed a change.
-        """
-        before = (a.states[0][0], a.states[0][2])
-        return shown == (a.quantity, a.price) and (
-            shown != before or (a.changed_at is not None and v > a.changed_at)
-        )
 
     def _chain(
         self,
@@ -1661,11 +1676,11 @@ class Inventory:
             # the chain without the refused one.
             start = (chain.states[0][0], chain.states[0][2])
             new = self._chain(o, start, rest)
-            new.changed_at, new.since = chain.changed_at, chain.since
+            new.since, new.seen = chain.since, chain.seen
             self._set_amending(o, new)
-            q, v = o.quantity, o.qp_version
-            if q is not None and v > new.since and self._answers(new, (q, o.price), v):
-                self._set_amending(o, None, v)  # a report already showed it
+            pos, at = new.reached()
+            if pos == len(new.states) - 1:
+                self._set_amending(o, None, at)  # a report already showed it
         else:
             self._set_amending(o, None)
         if o.fills:
