@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.core.builders import bal, report, spot
+from core import Inventory
+from core import events as ev
+from tests.core.builders import BTCUSDT, bal, fill, report, spot
 
 D = Decimal
 
@@ -34,3 +36,94 @@ def test_a_reported_price_above_the_bots_amend_bounds_the_range() -> None:
     inv.amend("c1", price=D(105))
     inv.apply(report("new", "0", 2, price="110"))
     assert inv.exposure("USDT").low == D(10000) - D(110)
+
+
+# --- the chain's answer, read from its reports in version order; a resync settling it ---
+
+
+def _chain(inv: Inventory, *quantities: str) -> None:
+    """Buy c1 1 @ 100 live at v1, then the bot's amends to each quantity in turn."""
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 1))
+    for q in quantities:
+        inv.amend("c1", quantity=D(q))
+
+
+def test_reports_are_read_in_version_order_not_by_size() -> None:
+    """Chain 1 -> 2 -> 3 -> 2, reports of 2 (v2), 3 (v3), 2 (v4): in version order they
+    walk the whole chain, so it is answered and the range is back to 2."""
+    inv = spot("10000", version=0)
+    _chain(inv, "2", "3", "2")
+    for v, q in ((2, "2"), (4, "2"), (3, "3")):
+        inv.apply(report("new", "0", v, qty=q))
+    assert inv.exposure("BTC").high == D(2)
+
+
+def test_a_report_of_the_start_values_does_not_stop_the_reading() -> None:
+    """Chain 1 -> 2 -> 3, reports of 1 (v2, not yet amended), 2 (v3), 3 (v4): answered;
+    the timeline alone holds the reserve (free 10,000 - 300)."""
+    inv = spot("10000", version=0)
+    _chain(inv, "2", "3")
+    for v, q in ((2, "1"), (3, "2"), (4, "3")):
+        inv.apply(report("new", "0", v, qty=q))
+    assert inv.balance("USDT").free == D(9700)
+
+
+def test_a_snapshot_listing_an_order_dropped_from_history_is_old_news() -> None:
+    """A snapshot older than an order's end lists it as open after it left the history."""
+    inv = Inventory([BTCUSDT], history=1)
+    inv.apply(
+        ev.SnapshotTaken(version=0, balances=(ev.BalanceReported("USDT", D(1000), D(1000), 0),))
+    )
+    for n, v in ((1, 3), (2, 5)):
+        inv.submit(f"c{n}", "BTCUSDT", "buy", D(1), D(100))
+        inv.apply(report("filled", "1", v, cid=f"c{n}", oid=str(n)))
+        inv.apply(fill(f"T{n}", "1", "100", v, cid=f"c{n}", oid=str(n)))
+        inv.apply(bal("USDT", str(1000 - 100 * n), str(1000 - 100 * n), v))
+        inv.apply(bal("BTC", str(n), str(n), v))
+    inv.apply(
+        ev.SnapshotTaken(
+            version=2,
+            balances_complete=False,
+            positions_complete=False,
+            open_orders=(report("new", "0", 2, cid="c1", oid="1"),),
+        )
+    )
+    assert inv.balance("USDT").free == D(800)
+    assert inv.open_orders() == []
+
+
+def test_a_snapshot_with_other_values_leaves_the_chain_in_flight() -> None:
+    """Buy 1 @ 100, amend to 105 in flight; a snapshot still shows 100: not an answer."""
+    inv = spot("10000", version=0)
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 1))
+    inv.amend("c1", price=D(105))
+    inv.apply(
+        ev.SnapshotTaken(
+            version=2,
+            balances=(ev.BalanceReported("USDT", D(10000), D(9900), 2),),
+            balances_complete=False,
+            positions_complete=False,
+            open_orders=(report("new", "0", 1),),
+        )
+    )
+    assert inv.balance("USDT").free == D(9895)
+
+
+def test_a_snapshot_without_balances_settling_a_chain_keeps_its_unheard_rise() -> None:
+    """Chain 1 -> 0.8 -> 1 whose 0.8 was never reported; a balance report of v2 caught the
+    venue at 0.8 (9920 free); a snapshot of orders only (v3) settles the chain: the rise
+    back to 1 stays held until a balance report as new (free 9900, not 9920)."""
+    inv = spot("10000", version=0)
+    _chain(inv, "0.8", "1")
+    inv.apply(bal("USDT", "10000", "9920", 2))
+    inv.apply(
+        ev.SnapshotTaken(
+            version=3,
+            balances_complete=False,
+            positions_complete=False,
+            open_orders=(report("new", "0", 3),),
+        )
+    )
+    assert inv.balance("USDT").free == D(9900)
