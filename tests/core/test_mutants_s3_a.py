@@ -17,20 +17,9 @@ import pytest
 from core import InvalidEvent, Inventory
 from core import events as ev
 from tests.core.builders import BTCUSDT, bal, fill, report, spot
+from tests.core.test_amend_chains import _buy, _free
 
 D = Decimal
-
-
-def _buy(qty: str = "1") -> Inventory:
-    """Buy c1 ``qty`` @ 100, reported live at v1 (10,000 USDT at v0)."""
-    inv = spot("10000", version=0)
-    inv.submit("c1", "BTCUSDT", "buy", D(qty), D(100))
-    inv.apply(report("new", "0", 1, qty=qty))
-    return inv
-
-
-def _free(inv: Inventory) -> Decimal:
-    return inv.balance("USDT").free
 
 
 def _pending(inv: Inventory) -> int:
@@ -44,7 +33,7 @@ def test_unheard_states_of_two_chains_add_up_until_each_is_heard() -> None:
     """1 @ 100 -> 95 -> 105 (answered at v3, 95 unheard: 10 held), then 105 -> 96 -> 106
     (answered at v5, 96 unheard: 10 more). Both holds add up; hearing 95 keeps the hold
     (96 still unheard), hearing 96 too leaves the exact timeline."""
-    inv = _buy()
+    inv = _buy("1")
     inv.amend("c1", price=D(95))
     inv.amend("c1", price=D(105))
     inv.apply(report("new", "0", 3, price="105"))
@@ -63,7 +52,7 @@ def test_a_start_valued_state_after_the_chain_began_is_not_heard() -> None:
     """1 @ 100 -> 110 -> 100 -> 120; 110 reported at v2, a balance report at v3 catches
     the venue back at 100, the answer (120) at v4. The report of 100 at v1 (before the
     chain) does not show the return to 100: its rise stays held (free never high)."""
-    inv = _buy()
+    inv = _buy("1")
     for price in (110, 100, 120):
         inv.amend("c1", price=D(price))
     inv.apply(report("new", "0", 2, price="110"))
@@ -77,7 +66,7 @@ def test_a_start_valued_state_after_the_chain_began_is_not_heard() -> None:
 def test_states_after_where_the_venue_stopped_are_not_waited_for() -> None:
     """100 -> 95 -> 98 -> 110, canceled at v5 showing 98: 110 never was. Once 95 is
     heard, nothing is held any more (the end and the timeline's increase remain)."""
-    inv = _buy()
+    inv = _buy("1")
     for price in (95, 98, 110):
         inv.amend("c1", price=D(price))
     inv.apply(bal("USDT", "10000", "9905", 3))
@@ -91,7 +80,7 @@ def test_states_after_where_the_venue_stopped_are_not_waited_for() -> None:
 
 def test_an_unheard_state_of_a_chain_that_only_lowers_holds_nothing() -> None:
     """100 -> 98 -> 95 answered at v3 with 98 unheard: no rise, no held change."""
-    inv = _buy()
+    inv = _buy("1")
     inv.amend("c1", price=D(98))
     inv.amend("c1", price=D(95))
     inv.apply(report("new", "0", 3, price="95"))
@@ -117,7 +106,7 @@ def test_a_chain_answered_at_version_zero_holds_its_unheard_rise() -> None:
 def test_a_refusal_leaving_a_chain_a_report_answered_holds_its_unheard_state() -> None:
     """100 -> 95 -> 105 -> 110; 105 reported at v3; 110 refused: the rest of the chain is
     answered by that report, and its unheard 95 keeps 10 held until it is heard."""
-    inv = _buy()
+    inv = _buy("1")
     for price in (95, 105, 110):
         inv.amend("c1", price=D(price))
     inv.apply(report("new", "0", 3, price="105"))
@@ -130,7 +119,7 @@ def test_a_refusal_leaving_a_chain_a_report_answered_holds_its_unheard_state() -
 def test_a_refusal_leaving_a_chain_back_to_its_start_that_a_report_answered() -> None:
     """100 -> 105 -> 100 -> 110; 105 at v2 and 100 at v3 reported; 110 refused: the chain
     back to 100 is answered by the report of v3, newer than the one showing 105."""
-    inv = _buy()
+    inv = _buy("1")
     for price in (105, 100, 110):
         inv.amend("c1", price=D(price))
     inv.apply(report("new", "0", 2, price="105"))
@@ -147,7 +136,7 @@ def test_a_refusal_leaving_a_chain_back_to_its_start_that_a_report_answered() ->
 def test_a_price_amend_after_a_raise_builds_on_the_raised_size() -> None:
     """1 @ 100 raised to 2; 1.5 fills (the venue took the raise); a price amend keeps the
     size 2, above the fills: it is accepted, and the venue may still hold 0.5 more."""
-    inv = _buy()
+    inv = _buy("1")
     inv.amend("c1", quantity=D(2))
     inv.apply(fill("T1", "1.5", "100", 3))
     inv.amend("c1", price=D(99))
@@ -192,7 +181,7 @@ def test_late_copies_of_reports_from_before_a_chain_do_not_answer_it() -> None:
     """1 @ 100 raised to 2 (answered at v2); then 2 -> 3 -> 2 in flight. Late copies of
     the v1 and v2 reports come: neither is a state of the chain (both before it), so the
     venue may still hold 3, and a fill of 2 leaves it partially filled."""
-    inv = _buy()
+    inv = _buy("1")
     inv.amend("c1", quantity=D(2))
     inv.apply(report("new", "0", 2, qty="2"))
     inv.amend("c1", quantity=D(3))
@@ -210,7 +199,7 @@ def test_a_chain_returning_to_an_earlier_state_is_not_answered_by_its_first_repo
     """1 @ 100 -> 110 -> 100 -> 110. The report of v2 shows the first 110; a balance
     report at v3 catches the venue back at 100; the report of v4 shows the last 110. The
     venue reserves 110: free is at most 9890 (P6)."""
-    inv = _buy()
+    inv = _buy("1")
     for price in (110, 100, 110):
         inv.amend("c1", price=D(price))
     inv.apply(report("new", "0", 2, price="110"))
