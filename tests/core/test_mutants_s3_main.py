@@ -127,3 +127,20 @@ def test_a_snapshot_without_balances_settling_a_chain_keeps_its_unheard_rise() -
         )
     )
     assert inv.balance("USDT").free == D(9900)
+
+
+def test_an_intent_linked_after_fills_reached_its_raised_size_holds_the_raise() -> None:
+    """c1 sent 1 @ 100 and raised to 2; a fill of 2 (v3) comes for a venue order not yet
+    named; a balance report of v1 (before the raise) and then the v1 report naming c1
+    link them: the order ends, and the raise no report showed stays held (free 9800,
+    not 9900 above the total)."""
+    inv = spot("10000", version=0)
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.amend("c1", quantity=D(2))
+    inv.apply(fill("T1", "2", "100", 3, cid=None, oid="X1"))
+    inv.apply(bal("USDT", "10000", "9900", 1))
+    inv.apply(report("new", "0", 1, cid="c1", oid="X1"))
+    o = inv.order("c1")
+    assert o is not None and (o.status, o.filled_quantity) == ("filled", D(2))
+    b = inv.balance("USDT")
+    assert (b.total, b.free) == (D(9800), D(9800))
