@@ -1700,7 +1700,9 @@ class Inventory:
             return
         if old is not None and answered is not None and answered >= 0:
             self._hold_unheard(o, old, answered)
-        if o.fills and o.state not in _TERMINAL:
+        if o.fills:
+            # Once the order ended, its reserve nets to nothing whatever the chain did:
+            # the fills unlock at the order's own unit again, exactly.
             self._refresh_unlocks(o)
         asset = o.lock_asset()
         key = ("ai", o.n)

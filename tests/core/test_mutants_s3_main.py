@@ -144,3 +144,15 @@ def test_an_intent_linked_after_fills_reached_its_raised_size_holds_the_raise() 
     assert o is not None and (o.status, o.filled_quantity) == ("filled", D(2))
     b = inv.balance("USDT")
     assert (b.total, b.free) == (D(9800), D(9800))
+
+
+def test_an_order_ended_while_its_amend_is_in_flight_unlocks_exactly() -> None:
+    """Buy 1 @ 100, amend to 95 in flight, a fill of 1 @ 95 newer than every report ends
+    it: whatever the amend did, the ended order's reserve nets to nothing (free 9905)."""
+    inv = spot("10000", version=0)
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 1))
+    inv.amend("c1", price=D(95))
+    inv.apply(fill("T1", "1", "95", 3))
+    b = inv.balance("USDT")
+    assert (b.total, b.free, b.locked) == (D(9905), D(9905), D(0))
