@@ -106,6 +106,7 @@ class _Fill:
         "fee",
         "fee_asset",
         "key",
+        "lo",
         "order",
         "outstanding",
         "price",
@@ -132,6 +133,10 @@ class _Fill:
         self.outstanding = 0
         # The part of the order's reserve this fill released (in its "t" change).
         self.unlock = ZERO
+        # The lowest reserve unit an amend chain in flight allowed when this fill came:
+        # until a newer report prices it, it unlocks no more than that, even after the
+        # chain is answered or the order ends.
+        self.lo: Decimal | None = None
 
 
 class _Amend:
@@ -794,10 +799,13 @@ class Inventory:
         Only for a fill newer than every report of the order (a newer report shows the
         price the fill found).
         """
-        a = o.amending
-        if a is None or o.side != "buy" or f.version <= o.qp_version:
+        if o.side != "buy" or f.version <= o.qp_version:
             return unit
-        return a.lo_unit if a.lo_unit < unit else unit
+        a = o.amending
+        lo = f.lo
+        if a is not None and (lo is None or a.lo_unit < lo):
+            f.lo = lo = a.lo_unit
+        return lo if lo is not None and lo < unit else unit
 
     def _refresh_unlocks(self, o: _Order) -> None:
         """Re-price what each fill released, after the amend in flight or the reports moved."""
@@ -1667,6 +1675,8 @@ class Inventory:
         chain = o.amending
         if chain is None:
             return  # answered already, or the order ended
+        for f in o.fills.values():
+            f.lo = None  # the refused amend never priced them; what is left of the chain may
         asks = chain.asks
         named = (a.quantity, a.price)
         k = asks.index(named) if named in asks else len(asks) - 1
@@ -1700,9 +1710,9 @@ class Inventory:
             return
         if old is not None and answered is not None and answered >= 0:
             self._hold_unheard(o, old, answered)
-        if o.fills:
-            # Once the order ended, its reserve nets to nothing whatever the chain did:
-            # the fills unlock at the order's own unit again, exactly.
+        if o.fills and o.state not in _TERMINAL:
+            # An order that ends with its chain in flight keeps the chain's lowest unit
+            # for its last fills: an amend not yet reported may have lowered it.
             self._refresh_unlocks(o)
         asset = o.lock_asset()
         key = ("ai", o.n)

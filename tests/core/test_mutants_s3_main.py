@@ -146,13 +146,18 @@ def test_an_intent_linked_after_fills_reached_its_raised_size_holds_the_raise() 
     assert (b.total, b.free) == (D(9800), D(9800))
 
 
-def test_an_order_ended_while_its_amend_is_in_flight_unlocks_exactly() -> None:
-    """Buy 1 @ 100, amend to 95 in flight, a fill of 1 @ 95 newer than every report ends
-    it: whatever the amend did, the ended order's reserve nets to nothing (free 9905)."""
+def test_an_order_ended_with_its_amend_in_flight_keeps_the_lowest_unlock() -> None:
+    """Buy 2 @ 100; amended to 104 (reported, v2); amended back to 102 in flight (the
+    venue takes it at v3, releasing 4); the balance report of v3; a fill of 2 at v4 ends
+    the order. Its unlock stays at the chain's lowest price, 102: at 104 free would read
+    4 above the truth (a deep chaos run found this when the unlock was re-priced)."""
     inv = spot("10000", version=0)
-    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
-    inv.apply(report("new", "0", 1))
-    inv.amend("c1", price=D(95))
-    inv.apply(fill("T1", "1", "95", 3))
+    inv.submit("c1", "BTCUSDT", "buy", D(2), D(100))
+    inv.apply(report("new", "0", 1, qty="2"))
+    inv.amend("c1", price=D(104))
+    inv.apply(report("new", "0", 2, qty="2", price="104"))
+    inv.amend("c1", price=D(102))
+    inv.apply(bal("USDT", "10000", "9796", 3))
+    inv.apply(fill("T1", "2", "102", 4))
     b = inv.balance("USDT")
-    assert (b.total, b.free, b.locked) == (D(9905), D(9905), D(0))
+    assert (b.total, b.free) == (D(9796), D(9796))
