@@ -320,10 +320,6 @@ class _Order:
             return None
         return q - self.known_filled
 
-    def last_fill_version(self) -> int:
-        """The version of the order's newest known fill (it has some)."""
-        return max(f.version for f in self.fills.values())
-
     def cap(self) -> Decimal | None:
         """The largest quantity the venue may hold: an amend not answered may have raised it."""
         q = self.quantity
@@ -1100,7 +1096,10 @@ class Inventory:
             a = o.amending
             if v > a.since:
                 a.seen.append((v, r.quantity, r.price))
-            if not self._answered(o, a):
+            pos, at = a.reached()
+            if pos == len(a.states) - 1:
+                self._set_amending(o, None, at)  # the venue took the last amend
+            else:
                 self._refresh_unlocks(o)  # fills older than this report were not amended
         if o.unheard is not None:
             self._heard(o, r.quantity, r.price)
@@ -1307,7 +1306,7 @@ class Inventory:
                 if cap is not None and o.filled >= cap:
                     # It ends with its last fill on the venue, which may be one heard
                     # before this one: an amend in flight may have come up to then.
-                    v = o.last_fill_version()
+                    v = max(x.version for x in o.fills.values())
             self._order_event(o, "fill", v)
 
     def _spot_fill(self, o: _Order, fill: _Fill) -> None:
@@ -1689,20 +1688,14 @@ class Inventory:
             new = self._chain(o, start, rest)
             new.since, new.seen = chain.since, chain.seen
             self._set_amending(o, new)
-            self._answered(o, new)  # a report may already have shown its last state
+            pos, at = new.reached()
+            if pos == len(new.states) - 1:
+                self._set_amending(o, None, at)  # a report already showed it
         else:
             self._set_amending(o, None)
         if o.fills:
             # Fills may reach the size the venue kept: they ended it, at the newest of them.
-            self._filled_up(o, o.last_fill_version())
-
-    def _answered(self, o: _Order, a: _Amend) -> bool:
-        """End the chain if the reports heard since it prove the venue took its last amend."""
-        pos, at = a.reached()
-        if pos < len(a.states) - 1:
-            return False
-        self._set_amending(o, None, at)
-        return True
+            self._filled_up(o, max(f.version for f in o.fills.values()))
 
     def _set_amending(self, o: _Order, amend: _Amend | None, answered: int | None = None) -> None:
         """An amend in flight reserves what it may add (never less) until the venue answers.
