@@ -161,3 +161,18 @@ def test_an_order_ended_with_its_amend_in_flight_keeps_the_lowest_unlock() -> No
     inv.apply(fill("T1", "2", "102", 4))
     b = inv.balance("USDT")
     assert (b.total, b.free) == (D(9796), D(9796))
+
+
+def test_a_report_newer_than_a_fill_reprices_its_unlock_while_the_chain_waits() -> None:
+    """Buy 1 @ 100 (v2), amend to 98 in flight; a fill of 0.5 at v4 unlocks at 98 (the
+    amend may have come first); a report of v5 still shows 100, so the fill found 100:
+    it unlocks 50, and 0.5 left at 100 keeps 50 locked."""
+    inv = spot("10000", version=0)
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    inv.amend("c1", price=D(98))
+    inv.apply(fill("T1", "0.5", "98", 4))
+    assert inv.balance("USDT").free == D(9900)
+    inv.apply(report("partially_filled", "0.5", 5, avg="98"))
+    b = inv.balance("USDT")
+    assert (b.total, b.free, b.locked) == (D("9951"), D("9901"), D(50))
