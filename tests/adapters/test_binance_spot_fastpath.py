@@ -268,7 +268,7 @@ def test_envelopes_agree(m: dict[str, Any]) -> None:
 
 
 def test_bench_stream_takes_the_fast_path() -> None:
-    from models.bench import binance_stream
+    from invsync.bench import binance_stream
 
     for m in binance_stream(3):
         handler = bs._FAST[m["e"]]

@@ -8,6 +8,7 @@ the docstrings under each attribute of the class. ``invsync spec`` writes the pa
 
 from __future__ import annotations
 
+import argparse
 import ast
 import inspect
 from pathlib import Path
@@ -147,3 +148,28 @@ def check(root: Path) -> list[str]:
         for rel, text in pages().items()
         if not (root / rel).exists() or (root / rel).read_text() != text
     ]
+
+
+def _root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``invsync spec``."""
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if spec/ differs from the code"
+    )
+    parser.add_argument("--root", type=Path, default=_root(), help="project root")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``invsync spec``: write the generated pages, or with ``--check`` list the stale ones."""
+    if args.check:
+        stale = check(args.root)
+        for rel in stale:
+            print(f"spec out of date: {rel} (run `invsync spec`)")
+        print("spec/ is in sync with the code" if not stale else f"{len(stale)} page(s) differ")
+        return 1 if stale else 0
+    for rel in write(args.root):
+        print(f"wrote {rel}")
+    return 0

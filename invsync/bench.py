@@ -13,8 +13,10 @@ Never asserted in tests: numbers are printed, not checked.
 
 from __future__ import annotations
 
+import argparse
 import gc
 import statistics
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -165,7 +167,9 @@ def _median_rate(run: Callable[[], int], repeats: int) -> float:
     return statistics.median(rates)
 
 
-def run(out: TextIO, orders: int = 20_000, repeats: int = 5, memory_events: int = 2_000_000) -> int:
+def measure(
+    out: TextIO, orders: int = 20_000, repeats: int = 5, memory_events: int = 2_000_000
+) -> int:
     """Run every benchmark and print the numbers."""
     msgs = list(binance_stream(orders))
 
@@ -257,3 +261,17 @@ def run(out: TextIO, orders: int = 20_000, repeats: int = 5, memory_events: int 
             )
         tracemalloc.stop()
     return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``invsync bench``."""
+    parser.add_argument("--orders", type=int, default=20_000, help="orders in the stream")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per measurement")
+    parser.add_argument("--memory-events", type=int, default=2_000_000, help="0 to skip")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``invsync bench``."""
+    return measure(
+        sys.stdout, orders=args.orders, repeats=args.repeats, memory_events=args.memory_events
+    )

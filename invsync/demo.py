@@ -8,6 +8,8 @@ the Inventory believe, and whether a bot reading each would buy again.
 
 from __future__ import annotations
 
+import argparse
+import sys
 from decimal import Decimal
 from typing import TextIO
 
@@ -102,7 +104,7 @@ def _naive_view(n: NaiveTracker) -> tuple[Decimal, Decimal]:
     return held, held + pending
 
 
-def run(out: TextIO) -> int:
+def replay(out: TextIO) -> int:
     """Print the replay; returns 0 when the Inventory never wants to buy again."""
     inv, naive = Inventory([BTCUSDT]), NaiveTracker([BTCUSDT])
     snap = ev.SnapshotTaken(
@@ -158,3 +160,12 @@ def run(out: TextIO) -> int:
         file=out,
     )
     return 1 if wrong else 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``invsync demo`` (none yet)."""
+
+
+def run(args: argparse.Namespace) -> int:
+    """``invsync demo``."""
+    return replay(sys.stdout)
