@@ -1,0 +1,1 @@
+"""Binance USD-M futures live edge: signing, payload encoder (see spec/venues/binance_usdm.md)."""

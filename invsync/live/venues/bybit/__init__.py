@@ -1,0 +1,1 @@
+"""Bybit v5 live edge: signing, payload encoder (see spec/venues/bybit.md)."""
