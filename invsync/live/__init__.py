@@ -1,0 +1,1 @@
+"""The live edge: runner, journal, order entry, venue clients and the loopback exchange."""
