@@ -1,0 +1,107 @@
+"""``invsync bench``: its quick mode runs and prints the figures a machine reads; its stream is
+valid input whose duplicates and reorders change nothing once all of it is delivered.
+
+No timing is asserted (the machine is shared): only that every figure exists and is positive.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+from contextlib import redirect_stdout
+from typing import Any
+
+import pytest
+
+from core.adapters import binance_spot, binance_usdm
+from invsync import bench
+from invsync.cli import main
+
+PARSERS = (binance_spot.parse, binance_usdm.parse)
+
+
+def positive(x: Any) -> bool:
+    return isinstance(x, int | float) and x > 0
+
+
+def test_quick_json_has_every_row_ratio_and_memory_figure_positive() -> None:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        status = main(
+            ["bench", "--quick", "--machine-events", "300", "--memory-events", "20000", "--json"]
+        )
+    assert status == 0
+    result = json.loads(out.getvalue())
+    stream = result["stream"]
+    assert stream["messages"] == 100_000
+    assert stream["repeats"] == 3
+    assert stream["events"] > stream["messages"]  # a trade message is an order report and a fill
+    assert stream["machine_events"] == 300
+    for name in ("parse_apply", "apply", "naive", "machines"):
+        row = result["rows"][name]
+        assert row["unit"] in ("messages/s", "events/s"), name
+        assert len(row["runs"]) == 3, name
+        assert all(positive(r) for r in row["runs"]), name
+        assert row["min"] <= row["median"] <= row["max"], name
+        assert positive(row["min"]), name
+    ratios = result["ratios"]
+    for name in ("parse_apply_over_naive", "cost_vs_naive", "apply_over_machines"):
+        assert positive(ratios[name]), name
+    memory = result["memory"]
+    assert memory["events"] >= 19_000
+    for name in ("after_warmup_bytes", "end_bytes", "peak_traced_bytes", "max_rss_bytes"):
+        assert positive(memory[name]), name
+    assert memory["peak_traced_bytes"] >= memory["end_bytes"]
+    assert len(memory["checkpoints"]) >= 10
+    assert isinstance(result["compiled"], list)
+
+
+def test_table_names_every_row() -> None:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        main(["bench", "--messages", "2000", "--repeats", "1", "--machine-events", "100"])
+    table = out.getvalue()
+    for label in (
+        "(a) parse+apply",
+        "(b) apply",
+        "(c) naive",
+        "(d) python-statemachine",
+        "a/c",
+        "b/d",
+        "memory",
+        "after warm-up",
+    ):
+        assert label in table, label
+
+
+@pytest.mark.parametrize("argv", [["--messages", "10"], ["--repeats", "0"]])
+def test_bad_sizes_are_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", *argv]) == 2
+    assert "at least" in capsys.readouterr().err
+
+
+def test_duplicates_and_reorders_change_nothing_once_all_is_delivered() -> None:
+    calm = list(itertools.islice(bench._quotes(7), 4_000))
+    rough = list(bench._network(iter(calm), 7, duplicates=0.2, reorders=0.3))
+    assert len(rough) > len(calm)
+    assert rough != calm
+    final = []
+    for messages in (calm, rough):
+        invs = bench.fresh_inventories()
+        for k, m in messages:
+            for e in PARSERS[k](m):
+                invs[k].apply(e)
+        spot, perp = invs
+        final.append(
+            (
+                [(spot.balance(a).total, spot.balance(a).free) for a in ("BTC", "USDT")],
+                (perp.balance("USDT").total, perp.position("BTCUSDT").quantity),
+                sorted(
+                    (o.client_order_id, o.status, o.filled_quantity)
+                    for inv in invs
+                    for o in inv.open_orders()
+                ),
+            )
+        )
+    assert final[0] == final[1]
