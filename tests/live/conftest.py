@@ -146,18 +146,28 @@ class SignedClient:
 
 
 async def receive_events(
-    ws: aiohttp.ClientWebSocketResponse, quiet: float = 0.3, limit: float = 5.0
+    ws: aiohttp.ClientWebSocketResponse,
+    quiet: float = 0.3,
+    limit: float = 5.0,
+    closes: list[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every JSON message until ``quiet`` seconds pass without one (or the socket closes)."""
+    """Every JSON message until ``quiet`` seconds pass without one (or the socket closes).
+
+    The server's close code goes to ``closes`` (``ws.close_code`` may read 1006 once the
+    server has dropped the connection after its close frame).
+    """
     out: list[dict[str, Any]] = []
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
+        # wait_for, not receive(timeout=): control frames (pings) restart receive's timer.
         try:
-            msg = await ws.receive(timeout=quiet)
+            msg = await asyncio.wait_for(ws.receive(), min(quiet, deadline - time.monotonic()))
         except TimeoutError:
             break
         if msg.type == aiohttp.WSMsgType.TEXT:
             out.append(json.loads(msg.data))
+        elif msg.type == aiohttp.WSMsgType.CLOSE and closes is not None:
+            closes.append(int(msg.data))
         elif msg.type in (
             aiohttp.WSMsgType.CLOSE,
             aiohttp.WSMsgType.CLOSED,
