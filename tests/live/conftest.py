@@ -52,6 +52,30 @@ def make_loopback(**kwargs: Any) -> LoopbackExchange:
     return LoopbackExchange(**kwargs)
 
 
+def ccxt_binance(ex: LoopbackExchange, key: str = KEY, secret: str = SECRET) -> Any:
+    """A real ccxt.pro Binance client pointed at the loopback (spot only: no margin,
+    futures or currency endpoints, which the loopback does not serve)."""
+    import ccxt.pro as ccxtpro
+
+    client = ccxtpro.binance(
+        {
+            "apiKey": key,
+            "secret": secret,
+            "enableRateLimit": False,
+            "timeout": 5000,
+            "options": {
+                "fetchMarkets": {"types": ["spot"]},
+                "fetchCurrencies": False,
+                "fetchMargins": False,
+            },
+        }
+    )
+    client.urls["api"]["public"] = f"{ex.rest_url}/api/v3"
+    client.urls["api"]["private"] = f"{ex.rest_url}/api/v3"
+    client.urls["api"]["ws"]["ws-api"]["spot"] = ex.ws_api_url
+    return client
+
+
 @pytest.fixture
 def loopback() -> Callable[..., LoopbackExchange]:
     """Factory: ``loopback(seed=3, faults=Faults(drop=0.5))`` -> an unstarted exchange."""
