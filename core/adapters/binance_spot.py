@@ -128,7 +128,7 @@ def _sum(a: Decimal, b: Decimal, name: str) -> Decimal:
 def _average(quote: Decimal, filled: Decimal, name: str) -> Decimal | None:
     """Average fill price = cumulative quote / cumulative quantity, when both are known."""
     # REST: "cummulativeQuoteQty < 0 means the data is not available at this time".
-    if filled <= 0 or quote <= 0:
+    if filled <= _ZERO or quote <= _ZERO:
         return None
     try:
         return _AVG.divide(quote, filled)
@@ -141,16 +141,16 @@ def _status(raw: str, filled: Decimal, name: str) -> str:
         status = _STATUSES[raw]
     except KeyError:
         raise ParseError(f"{name}: unknown order status {raw!r:.80}") from None
-    if raw == "PENDING_CANCEL" and filled > 0:
+    if raw == "PENDING_CANCEL" and filled > _ZERO:
         return "partially_filled"
     return status
 
 
 def _price(raw: Decimal, order_type: str, name: str) -> tuple[Decimal | None, str]:
     """A zero price means a market order (MARKET, STOP_LOSS, TAKE_PROFIT)."""
-    if raw < 0:
+    if raw < _ZERO:
         raise ParseError(f"{name}: negative price {raw}")
-    if raw == 0 or order_type == "MARKET":
+    if not raw or order_type == "MARKET":
         return None, "market"
     return raw, "limit"
 
@@ -407,6 +407,7 @@ _HANDLERS: Final[dict[str, Callable[[Mapping[str, Any], str], list[Event]]]] = {
 # what it does not is checked here, marked "core:", and anything else means None.
 
 _qd: Final = fields.quick_decimal
+_fresh: Final = fields.fresh_decimal
 # Checked for type str first (a str subclass must not hit the cache); on a miss, _qd decides.
 _hit: Final = fields.cached_decimal
 _MAX_INT: Final = 10**40  # fields._MAX_INT: larger ints are not ids, times or sequences
@@ -452,9 +453,13 @@ def _fast_execution_report(msg: dict[str, Any]) -> list[Event] | None:
         return None
     side = _SIDES.get(s_)
     status = _STATUSES.get(raw)
-    quantity, raw_price, filled, quote = _hit(q_), _hit(p_), _hit(z_), _hit(zq_)
-    if quantity is None or raw_price is None or filled is None or quote is None:
-        quantity, raw_price, filled, quote = _qd(q_), _qd(p_), _qd(z_), _qd(zq_)
+    quantity, raw_price, filled = _hit(q_), _hit(p_), _hit(z_)
+    if quantity is None or raw_price is None or filled is None:
+        quantity, raw_price, filled = _qd(q_), _qd(p_), _qd(z_)
+    # The cumulative quote amount rarely repeats: read, not kept (it would evict prices).
+    quote = _hit(zq_)
+    if quote is None:
+        quote = _fresh(zq_)
     if (
         side is None
         or status is None
@@ -462,21 +467,22 @@ def _fast_execution_report(msg: dict[str, Any]) -> list[Event] | None:
         or raw_price is None
         or filled is None
         or quote is None
-        or raw_price < 0
+        or raw_price < _ZERO
         # core: a symbol, a positive quantity, a fill count within it
         or not symbol
-        or quantity <= 0
-        or not 0 <= filled <= quantity
+        or quantity <= _ZERO
+        or filled < _ZERO
+        or filled > quantity
     ):
         return None
-    if raw == "PENDING_CANCEL" and filled > 0:
+    if raw == "PENDING_CANCEL" and filled:
         status = "partially_filled"
-    if raw_price == 0 or o == "MARKET":
+    if not raw_price or o == "MARKET":
         price, order_type = None, "market"
     else:
         price, order_type = raw_price, "limit"
     average = None
-    if filled > 0 and quote > 0:
+    if filled and quote > _ZERO:
         try:
             average = _AVG.divide(quote, filled)
         except ArithmeticError:
@@ -515,13 +521,16 @@ def _fast_execution_report(msg: dict[str, Any]) -> list[Event] | None:
         return None
     if type(l_) is not str or type(lp_) is not str or type(n_) is not str:
         return None  # as _qd would (a fee is required here: None is refused too)
-    last, last_price, fee = _hit(l_), _hit(lp_), _hit(n_)
+    last, last_price = _hit(l_), _hit(lp_)
+    if last is None or last_price is None:
+        last, last_price = _qd(l_), _qd(lp_)
+    fee = _hit(n_)
+    if fee is None:
+        fee = _fresh(n_)  # a fee is proportional to its fill: it rarely repeats
     if last is None or last_price is None or fee is None:
-        last, last_price, fee = _qd(l_), _qd(lp_), _qd(n_)
-        if last is None or last_price is None or fee is None:
-            return None  # a fee is required here (the careful path refuses a missing one)
+        return None  # a fee is required here (the careful path refuses a missing one)
     # core: a positive quantity and price; a fee names its asset
-    if last <= 0 or last_price <= 0 or (fee and fee_asset is None):
+    if last <= _ZERO or last_price <= _ZERO or (fee and fee_asset is None):
         return None
     fill = unchecked_fill_reported(
         symbol, order_id, cid, trade_id, side, last, last_price, fee, fee_asset, version, "spot"
@@ -545,10 +554,11 @@ def _fast_account_position(msg: dict[str, Any]) -> list[Event] | None:
             return None
         if type(f_) is not str or type(l_) is not str:
             return None  # as _qd would
-        # One at a time: a balance is often new (not cached), its locked amount rarely.
+        # One at a time: a free amount is usually new (read, not kept: it would evict the
+        # amounts that do repeat), a locked one often repeats.
         free = _hit(f_)
         if free is None:
-            free = _qd(f_)
+            free = _fresh(f_)
         locked = _hit(l_)
         if locked is None:
             locked = _qd(l_)

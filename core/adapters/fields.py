@@ -146,6 +146,23 @@ def quick_decimal(value: object) -> Decimal | None:
     return d
 
 
+def fresh_decimal(value: object) -> Decimal | None:
+    """``quick_decimal(value)`` without keeping the result: for amounts that rarely repeat.
+
+    Balances, fees and cumulative amounts change with every trade; caching them would only
+    evict the prices and quantities that do repeat.
+    """
+    if type(value) is not str:
+        return None
+    try:
+        d = _D(value)
+    except ArithmeticError:
+        return None
+    if not d.is_finite() or value.strip() != value:
+        return None
+    return d
+
+
 def decimal(msg: Mapping[str, Any], key: str, where: str) -> Decimal:
     """A required decimal field."""
     # The common case first (a plain decimal string), without building the field's name.

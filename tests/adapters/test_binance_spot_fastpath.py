@@ -268,13 +268,34 @@ def test_envelopes_agree(m: dict[str, Any]) -> None:
 
 
 def test_bench_stream_takes_the_fast_path() -> None:
-    from invsync.bench import binance_stream
+    import itertools
 
-    for m in binance_stream(3):
+    from invsync.bench import SPOT_ACCOUNT, stream
+
+    kinds = set()
+    for account, m in itertools.islice(stream(3), 3_000):
+        if account != SPOT_ACCOUNT:
+            continue
+        kinds.add(m.get("x", m["e"]))
         handler = bs._FAST[m["e"]]
         fast = handler(copy.deepcopy(m))
         assert fast is not None
         assert exact(fast) == exact(bs._parse_careful(m))
+    assert kinds == {"outboundAccountPosition", "NEW", "TRADE", "CANCELED"}
+
+
+def test_fresh_decimal_reads_like_the_cache_and_keeps_nothing() -> None:
+    fields._CACHE.clear()
+    for text in ("1.00", "0.00000000", "-3.5", "12345678901234567890.123456789"):
+        got = fields.fresh_decimal(text)
+        assert got is not None
+        assert got.as_tuple() == D(text).as_tuple()
+        assert got.as_tuple() == fields.quick_decimal(text).as_tuple()  # type: ignore[union-attr]
+    fields._CACHE.clear()
+    fields.fresh_decimal("7.25")
+    assert fields._CACHE == {}
+    for bad in (" 1", "1 ", "NaN", "sNaN", "-Infinity", "", "x", 1, 1.0, None, Str("1")):
+        assert fields.fresh_decimal(bad) is None
 
 
 def test_fast_events_are_ordinary_frozen_instances() -> None:
