@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -52,7 +55,7 @@ def make_loopback(**kwargs: Any) -> LoopbackExchange:
     return LoopbackExchange(**kwargs)
 
 
-def ccxt_binance(ex: LoopbackExchange, key: str = KEY, secret: str = SECRET) -> Any:
+def ccxt_binance(ex: Endpoints, key: str = KEY, secret: str = SECRET) -> Any:
     """A real ccxt.pro Binance client pointed at the loopback (spot only: no margin,
     futures or currency endpoints, which the loopback does not serve)."""
     import ccxt.pro as ccxtpro
@@ -98,11 +101,21 @@ class Answer:
         return f"Answer({self.status}, {self.text[:200]!r})"
 
 
+class Endpoints(Protocol):
+    """Where a venue listens (a LoopbackExchange, or the URLs a subprocess printed)."""
+
+    @property
+    def rest_url(self) -> str: ...
+
+    @property
+    def ws_api_url(self) -> str: ...
+
+
 class SignedClient:
     """A small Binance REST + WebSocket API client for the loopback's tests."""
 
     def __init__(
-        self, ex: LoopbackExchange, key: str = KEY, secret: str = SECRET, timeout: float = 5.0
+        self, ex: Endpoints, key: str = KEY, secret: str = SECRET, timeout: float = 5.0
     ) -> None:
         self.ex = ex
         self.key = key
@@ -200,3 +213,47 @@ async def receive_events(
         ):
             break
     return out
+
+
+class LoopbackProcess:
+    """``invsync loopback`` in a subprocess: its URLs (read from its banner) and a bounded stop."""
+
+    def __init__(self, *args: str, start_timeout: float = 20.0) -> None:
+        cmd = [sys.executable, "-c", "import sys; from invsync.cli import main; sys.exit(main())"]
+        self.proc = subprocess.Popen(
+            [*cmd, "loopback", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.banner: list[str] = []
+        self.rest_url = ""
+        self.ws_api_url = ""
+        deadline = time.monotonic() + start_timeout
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.banner.append(line.rstrip())
+            words = line.split()
+            if words[:1] == ["REST"]:
+                self.rest_url = words[1]
+            if words[:2] == ["WebSocket", "API"]:
+                self.ws_api_url = words[2]
+            if line.startswith("Ctrl-C"):
+                return
+        self.stop()
+        raise AssertionError(f"invsync loopback did not start: {self.banner}")
+
+    def stop(self, timeout: float = 10.0) -> tuple[int, str]:
+        """SIGINT (Ctrl-C), then wait; kill if it hangs. Returns (exit status, stderr)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            _, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate(timeout=timeout)
+            raise AssertionError(f"invsync loopback ignored Ctrl-C for {timeout} s") from None
+        return self.proc.returncode, err
