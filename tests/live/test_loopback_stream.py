@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import time
 from decimal import Decimal
 
@@ -134,3 +136,28 @@ def test_stop_closes_subscribed_sockets_and_frees_the_port() -> None:
     t0 = time.monotonic()
     run(go())
     assert time.monotonic() - t0 < 10
+
+
+def test_a_loopback_in_its_own_thread_serves_a_client_on_another_loop() -> None:
+    from invsync.live.loopback.thread import LoopbackThread
+
+    ex = make_loopback()
+    with LoopbackThread(ex) as lb:
+
+        async def go() -> list[str]:
+            async with SignedClient(ex) as c:
+                ws, _ = await c.user_stream()
+                a = await c.request("POST", "/api/v3/order", BUY)
+                assert a.status == 200
+                await asyncio.get_running_loop().run_in_executor(
+                    None, lb.call, ex.match, "BTCUSDT", Decimal("48000")
+                )
+                msgs = await receive_events(ws)
+                await ws.close()
+                return [m["event"].get("x", m["event"]["e"]) for m in msgs]
+
+        kinds = run(go())
+        assert "TRADE" in kinds
+        assert lb.call(lambda: ex.model.order("bot-1").status) == "filled"  # type: ignore[union-attr]
+    with socket.socket() as s:  # stopped: the port is free
+        s.bind(("127.0.0.1", ex.port))

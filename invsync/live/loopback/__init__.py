@@ -38,6 +38,9 @@ Interface (the contract with the live runner, issue 17)::
         ex.stats                          # Counter: faults injected per kind (see below)
         ex.seed                           # print it when a test fails
 
+    with LoopbackThread(ex) as lb:        # invsync.live.loopback.thread: its own loop/thread
+        lb.call(ex.match, "BTCUSDT", price)   # drive it from any thread; lb.drain()
+
 Identity and time: model order ``X<n>`` is ``orderId`` n, trade ``T<n>`` is trade ``id``
 n; model version v is event/transaction time ``ex.clock.ms(v)`` = base + v ms in every
 time field, so the core's versions keep the model's order. ``clientOrderId`` is what the

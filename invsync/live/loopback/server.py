@@ -39,6 +39,13 @@ _MAX_RECV_WINDOW: Final = 60000
 _SIDES: Final = {"BUY": "buy", "SELL": "sell"}
 _TYPES: Final = frozenset({"LIMIT", "LIMIT_MAKER", "MARKET"})
 _TIFS: Final = frozenset({"GTC", "IOC", "FOK"})
+_UNEXPECTED: Final = (
+    "An unexpected response was received from the message bus. Execution status unknown."
+)
+_TIMEOUT: Final = (
+    "Timeout waiting for response from backend server. "
+    "Send status unknown; execution status unknown."
+)
 
 Json = dict[str, Any] | list[Any]
 
@@ -762,7 +769,7 @@ class LoopbackExchange:
                     -1102,
                     "'recvWindow' contains unexpected value. Cannot be greater than 60000.",
                 )
-        now = int(time.time() * 1000)
+        now = self.now_ms()
         if ts >= now + 1000:
             raise ApiError(
                 400, -1021, "Timestamp for this request was 1000ms ahead of the server's time."
@@ -774,6 +781,15 @@ class LoopbackExchange:
         assert self._closing is not None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._closing.wait(), seconds)
+
+    @staticmethod
+    def _execute_quietly(fn: Callable[[dict[str, str]], Json], params: dict[str, str]) -> bool:
+        """Run a request whose answer will be lost; whether it executed (not refused)."""
+        try:
+            fn(params)
+        except ApiError:
+            return False
+        return True
 
     async def _rest(
         self,
@@ -806,40 +822,22 @@ class LoopbackExchange:
                 self._check_signed(request, query, body, params)
             if plan.unknown is not None:
                 self.stats["unknown_outcome"] += 1
-                if plan.executed:
+                if plan.executed and self._execute_quietly(fn, params):
                     self.stats["unknown_executed"] += 1
-                    fn(params)
                 if plan.unknown == -1006:
-                    raise ApiError(
-                        500,
-                        -1006,
-                        "An unexpected response was received from the message bus. "
-                        "Execution status unknown.",
-                    )
-                raise ApiError(
-                    503,
-                    -1007,
-                    "Timeout waiting for response from backend server. "
-                    "Send status unknown; execution status unknown.",
-                )
+                    raise ApiError(500, -1006, _UNEXPECTED)
+                raise ApiError(503, -1007, _TIMEOUT)
             if plan.fail_5xx:
                 self.stats["rest_5xx"] += 1
-                if plan.executed:
+                if plan.executed and self._execute_quietly(fn, params):
                     self.stats["rest_5xx_executed"] += 1
-                    fn(params)
                 return web.Response(status=503, text="Service Unavailable", headers=self._headers())
             if plan.timeout:
                 self.stats["rest_timeout"] += 1
-                if plan.executed:
+                if plan.executed and self._execute_quietly(fn, params):
                     self.stats["rest_timeout_executed"] += 1
-                    fn(params)
                 await self._hang(self.faults.timeout)
-                raise ApiError(
-                    503,
-                    -1007,
-                    "Timeout waiting for response from backend server. "
-                    "Send status unknown; execution status unknown.",
-                )
+                raise ApiError(503, -1007, _TIMEOUT)
             result = fn(params)
         except ApiError as err:
             return self._error(err)
