@@ -4,6 +4,7 @@ loopback documents: ``X<n>`` -> ``n``, ``T<n>`` -> ``n``, version v -> base + v)
 
 from __future__ import annotations
 
+import itertools
 import random
 from decimal import Decimal
 from typing import TypeVar
@@ -168,3 +169,18 @@ def test_decimals_are_written_like_binance() -> None:
     assert encode.fmt(Decimal("1E+3")) == "1000.00000000"
     assert encode.fmt(Decimal("-0")) == "0.00000000"
     assert encode.fmt(Decimal("-2.5")) == "-2.50000000"
+
+
+def test_the_wall_clock_stamps_increase_strictly_and_never_change() -> None:
+    import time
+
+    clock = Clock()
+    before = int(time.time() * 1000)
+    first = [clock.ms(v) for v in range(1, 3001)]  # a burst: 1 ms per version at least
+    assert all(b > a for a, b in itertools.pairwise(first))
+    assert before <= first[0] <= int(time.time() * 1000)
+    time.sleep(0.05)
+    later = clock.ms(5000)
+    assert later >= first[-1] + 2000
+    assert [clock.ms(v) for v in range(1, 3001)] == first  # stable once given
+    assert first[-1] < clock.ms(3500) < later  # between stamps: counted on, still ordered

@@ -20,7 +20,8 @@ Interface (the contract with the live runner, issue 17)::
         fee_rate=Decimal("0.001"),        # charged in the asset received
         weight_limit=6000, weight_window=60.0,  # REQUEST_WEIGHT budget
         heartbeat=20.0,                   # WebSocket ping frame interval (s)
-        time_base_ms=None,                # event time of model version 0 (None: now)
+        time_base_ms=None,                # None: event times follow the wall clock; an int:
+                                          #   version v is at time_base_ms + v (tests)
     )
     async with ex:                        # start(); stop() closes sockets, frees the port
         ex.rest_url          # "http://127.0.0.1:PORT"   (REST paths /api/v3/...)
@@ -42,8 +43,10 @@ Interface (the contract with the live runner, issue 17)::
         lb.call(ex.match, "BTCUSDT", price)   # drive it from any thread; lb.drain()
 
 Identity and time: model order ``X<n>`` is ``orderId`` n, trade ``T<n>`` is trade ``id``
-n; model version v is event/transaction time ``ex.clock.ms(v)`` = base + v ms in every
-time field, so the core's versions keep the model's order. ``clientOrderId`` is what the
+n; model version v is the event/transaction time ``ex.clock.ms(v)`` in every time field:
+stamped at the wall clock when first published, at least 1 ms after the previous version
+(a burst runs ahead of the clock, then it catches up), so the core's versions keep the
+model's order. ``GET /api/v3/time`` and the timestamp check use the wall clock. ``clientOrderId`` is what the
 client sent (``newClientOrderId``) or a seeded 22-character id; an amend without
 ``newClientOrderId`` gives the order a new one, as Binance does.
 

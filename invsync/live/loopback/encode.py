@@ -2,13 +2,16 @@
 
 Identity and time mapping (the only liberties, documented in spec/venues/loopback.md):
 the model's order id ``X<n>`` is Binance ``orderId`` ``n`` and trade id ``T<n>`` is trade
-``id`` ``n``; the model's version ``v`` is the millisecond timestamp ``base_ms + v`` in
-every time field (``T``, ``u``, ``E``, ``updateTime``, ``transactTime``, ``time``), so
-distinct changes never share a millisecond and the core's versions keep the model's order.
+``id`` ``n``; the model's version ``v`` is the millisecond timestamp ``Clock.ms(v)`` in
+every time field (``T``, ``u``, ``E``, ``updateTime``, ``transactTime``, ``time``): near
+the wall clock, strictly increasing, so distinct changes never share a millisecond and
+the core's versions keep the model's order.
 """
 
 from __future__ import annotations
 
+import bisect
+import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, Final
@@ -60,15 +63,32 @@ class OrderMeta:
     first_client_order_id: str
 
 
-@attrs.frozen(slots=True)
 class Clock:
-    """Model versions as Binance millisecond timestamps."""
+    """Model versions as Binance millisecond timestamps, strictly increasing.
 
-    base_ms: int
+    With ``base_ms`` (tests): version v is ``base_ms + v``. Without: each new version is
+    stamped when first asked for, at the wall clock, or 1 ms per version after the last
+    stamp when the clock has not moved that far (so a burst runs ahead, then the clock
+    catches up); a version between two stamped ones counts on from the one below it.
+    """
+
+    def __init__(self, base_ms: int | None = None) -> None:
+        self.base_ms = base_ms
+        self._versions: list[int] = [0]
+        self._times: list[int] = [int(time.time() * 1000) if base_ms is None else base_ms]
 
     def ms(self, version: int) -> int:
         """The timestamp of ``version``."""
-        return self.base_ms + version
+        if self.base_ms is not None:
+            return self.base_ms + version
+        last_v, last_t = self._versions[-1], self._times[-1]
+        if version > last_v:
+            stamp = max(int(time.time() * 1000), last_t + (version - last_v))
+            self._versions.append(version)
+            self._times.append(stamp)
+            return stamp
+        i = bisect.bisect_right(self._versions, version) - 1
+        return self._times[i] + (version - self._versions[i])
 
 
 def default_meta(o: ModelOrder) -> OrderMeta:

@@ -263,8 +263,7 @@ class LoopbackExchange:
         self.port = port
         self.fee_rate = fee_rate
         self.heartbeat = heartbeat
-        base = int(time.time() * 1000) if time_base_ms is None else time_base_ms
-        self.clock = Clock(base)
+        self.clock = Clock(time_base_ms)
         self.budget = WeightBudget(limit=weight_limit, window=weight_window)
         self.dice = FaultDice(seed)
         self.stats: collections.Counter[str] = collections.Counter()
@@ -394,8 +393,8 @@ class LoopbackExchange:
         return encode.order_number(o.order_id) if o is not None else None
 
     def now_ms(self) -> int:
-        """Server time (wall clock, never behind the newest event time)."""
-        return max(int(time.time() * 1000), self.clock.ms(self.model.version))
+        """Server time: the wall clock (what signed requests' timestamps are checked against)."""
+        return int(time.time() * 1000)
 
     # --- internals: orders ---------------------------------------------------------------------
 
