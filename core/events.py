@@ -151,6 +151,10 @@ class FillReported:
     ``fee`` > 0 is charged, < 0 a rebate; ``fee=None`` means the message carries no fee
     yet (Binance USD-M ``TRADE_LITE``, Bybit ``execution.fast``): a later message for the
     same trade id adds it. ``realized_pnl`` is the venue's own per-fill figure, if sent.
+    ``order_quantity`` and ``leaves_quantity``, where the fill's message states them
+    (Bybit ``orderQty``/``leavesQty``, USD-M ``TRADE_LITE`` ``q``), are the order's size
+    and what was left of it just after this fill: an order known only from its fills
+    (an exchange-made ADL or bust order) is then bounded, and ends when nothing is left.
     """
 
     symbol: str
@@ -166,8 +170,12 @@ class FillReported:
     kind: str | None = None
     realized_pnl: Decimal | None = None
     liquidation: bool = False
+    order_quantity: Decimal | None = None
+    leaves_quantity: Decimal | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.order_quantity is not None or self.leaves_quantity is not None:
+            self._check_order_size()
         # One fast boolean pass; the precise error is found only when it fails.
         q, p, fee, fa, v, r = (
             self.quantity,
@@ -206,6 +214,23 @@ class FillReported:
                 raise InvalidEvent(f"FillReported {self.trade_id}: fee {fee} without fee_asset")
             return
         self._explain()
+
+    def _check_order_size(self) -> None:
+        oq, lq = self.order_quantity, self.leaves_quantity
+        oq is None or _ok_pos(oq) or _bad_decimal(self, "order_quantity", oq, "> 0")
+        lq is None or _ok_nonneg(lq) or _bad_decimal(self, "leaves_quantity", lq, ">= 0")
+        q = self.quantity
+        if not _ok_pos(q):
+            return  # the fast pass names it
+        if oq is None:
+            raise InvalidEvent(
+                f"FillReported {self.trade_id}: leaves_quantity {lq} without order_quantity"
+            )
+        if q + (lq or 0) > oq:
+            raise InvalidEvent(
+                f"FillReported {self.trade_id}: quantity {q} plus leaves_quantity {lq or 0} "
+                f"above the order_quantity {oq}"
+            )
 
     def _explain(self) -> None:
         for name in ("symbol", "order_id", "trade_id"):
@@ -685,6 +710,8 @@ def unchecked_fill_reported(
     o.kind = kind
     o.realized_pnl = None
     o.liquidation = False
+    o.order_quantity = None
+    o.leaves_quantity = None
     _set(o, "__class__", FillReported)
     return o  # type: ignore[no-any-return]
 

@@ -37,7 +37,7 @@ from core.ledger import FREE, IN_FLIGHT, OWNER, TOTAL, VERSION, AssetLedger
 from core.machines import account as account_machine
 from core.machines import fill as fill_machine
 from core.machines import order as order_machine
-from core.position import EXACT, PendingFill, PositionBook, step
+from core.position import EXACT, PendingFill, PositionBook
 from core.requests import QueryOrder, Request, ResyncAccount
 from core.values import ONE, ZERO
 from core.views import Balance, Exposure, Order, Position
@@ -223,6 +223,7 @@ class _Order:
         "amending",
         "client_order_id",
         "conditional",
+        "cums",
         "end_version",
         "fees",
         "fills",
@@ -295,6 +296,10 @@ class _Order:
         self.lock_unit: Decimal | None = None
         self.reported_filled = ZERO
         self.reported_avg: Decimal | None = None
+        # (version, cumulative filled) the venue stated, each point not implied by another
+        # (newer and no larger): a balance or position report at V includes the fills of
+        # the largest cumulative stated at V or before (P8).
+        self.cums: list[tuple[int, Decimal]] | None = None
         self.known_filled = ZERO
         self.known_notional = ZERO
         self.fees: dict[str, Decimal] = {}
@@ -331,6 +336,39 @@ class _Order:
     def lock_asset(self) -> str:
         """The asset a spot order reserves: quote for a buy, base for a sell."""
         return self.inst.quote if self.side == "buy" else self.inst.base
+
+    def note_cum(self, version: int, cum: Decimal) -> None:
+        """The venue stated ``cum`` filled as of ``version``."""
+        cums = self.cums
+        if cums is None:
+            self.cums = [(version, cum)]
+            return
+        for v, c in cums:
+            if v <= version and c >= cum:
+                return
+        kept = [(v, c) for v, c in cums if not (v >= version and c <= cum)]
+        kept.append((version, cum))
+        kept.sort()
+        self.cums = kept
+
+    def covered(self, version: int) -> Decimal:
+        """Fills not heard of that a report at ``version`` (balance, position) includes.
+
+        A report of the order at v <= ``version`` stating cumulative c means fills at or
+        before v add up to c at least; those not heard of are inside the report.
+        """
+        cums = self.cums
+        if not cums:
+            return ZERO
+        c = ZERO
+        for v, x in cums:
+            if v > version:
+                break
+            c = x
+        if c <= 0:
+            return ZERO
+        k = sum((f.quantity for f in self.fills.values() if f.version <= version), ZERO)
+        return c - k if c > k else ZERO
 
 
 class Inventory:
@@ -546,6 +584,9 @@ class Inventory:
                 # Canceled before the venue spoke of it: if both answers are lost, only a
                 # query can tell whether it ever lived.
                 reason = "cancel requested before the venue acknowledged the order"
+            elif o.quantity is None:
+                # Known only from fills: until its size is known it bounds nothing (P8).
+                reason = "order quantity unknown"
             else:
                 continue
             out.append(
@@ -999,6 +1040,7 @@ class Inventory:
         if o.retired or o.n in self._implied or o.pending:
             return
         o.retired = True
+        o.cums = None
         # Keep only fills whose full message (with the fee) may still come: it must merge.
         # (Nearly always none: the loop spares building an empty dict through a comprehension.)
         fills = o.fills
@@ -1074,6 +1116,8 @@ class Inventory:
         if rf > o.reported_filled:
             o.reported_filled = rf
             o.reported_avg = r.average_price
+        if rf > 0:
+            o.note_cum(v, rf)
         if (
             o.qp_version >= 0
             and o.segs is None
@@ -1104,6 +1148,10 @@ class Inventory:
         if o.unheard is not None:
             self._heard(o, r.quantity, r.price)
         status = r.status
+        if status == "rejected" and o.filled > 0:
+            # The venue refused the rest after fills (Bybit "Rejected" with cumExecQty):
+            # the order lived, its fills stand and it ends like a cancel, releasing the rest.
+            status = "canceled"
         if status == "triggered" and r.triggered_order_id is not None:
             o.triggered_order_id = r.triggered_order_id
         if status != "rejected":
@@ -1244,6 +1292,17 @@ class Inventory:
                     f"quantity to {o.known_filled + f.quantity}, above the order quantity "
                     f"{cap} (trade id {f.trade_id})"
                 )
+            oq = f.order_quantity
+            if (
+                oq is not None
+                and o.quantity is None
+                and (o.known_filled + f.quantity > oq or o.reported_filled > oq)
+            ):
+                raise InvalidEvent(
+                    f"FillReported {f.trade_id}: order_quantity {oq} below what order "
+                    f"{o.client_order_id or o.order_id} has filled "
+                    f"({max(o.known_filled + f.quantity, o.reported_filled)})"
+                )
             if (
                 o.state in _TERMINAL
                 and o.quantity is not None
@@ -1267,6 +1326,9 @@ class Inventory:
             self._by_xid[xkey] = o
         elif o.client_order_id is None and f.client_order_id is not None:
             self._link(o, f.client_order_id)  # first named by a fill (Bybit execution)
+        ends = False
+        if f.order_quantity is not None and o.state not in _TERMINAL:
+            ends = self._sized_by_fill(o, f)
         fill = _Fill(o, f, (ii, f.trade_id))
         o.fills[f.trade_id] = fill
         o.known_filled += f.quantity
@@ -1308,6 +1370,24 @@ class Inventory:
                     # before this one: an amend in flight may have come up to then.
                     v = max(x.version for x in o.fills.values())
             self._order_event(o, "fill", v)
+            if ends:
+                self._order_event(o, "done", v)
+
+    def _sized_by_fill(self, o: _Order, f: ev.FillReported) -> bool:
+        """A fill's message states its order's size (and what is left): an order known only
+        from fills is bounded; True if nothing is left (the order is done)."""
+        if o.quantity is None:
+            # Known only from fills (an exchange-made order): its size, no price.
+            o.quantity, o.price, o.order_type = f.order_quantity, None, "market"
+        q, left = o.quantity, f.leaves_quantity
+        if left is None or q is None or q != f.order_quantity or o.amending is not None:
+            return False
+        cum = q - left
+        if cum > o.reported_filled:
+            o.reported_filled = cum
+        if cum > 0:
+            o.note_cum(f.version, cum)
+        return left == 0
 
     def _spot_fill(self, o: _Order, fill: _Fill) -> None:
         """A spot fill moves base and quote (and the fee asset); its reserve share unlocks."""
@@ -1375,45 +1455,39 @@ class Inventory:
                 fill,
             )
         pnl = fill.venue_pnl
-        if pnl is None:
-            pnl = self._computed_pnl(book, fill, dq)
-            fill.computed_pnl = pnl
-        if pnl:
+        if pnl:  # the venue's figure; a computed one is set by _reprice
             self._add(inst.settle, ("p", fill.key), v, pnl, pnl, tid, o, fill)
-        self._refresh_pnl(o.ii)
+        self._reprice(o.ii)
 
-    def _computed_pnl(self, book: PositionBook, fill: _Fill, dq: Decimal) -> Decimal:
-        """PnL from the entry price as it was at this fill (from the books we hold)."""
-        if fill.key in book.pending:
-            q, e = book.quantity, book.entry
-            for pf in book.ordered():
-                if pf.key == fill.key:
-                    return step(q, e, pf.dq, pf.price, book.inverse, book.cs)[2]
-                q, e, _ = step(q, e, pf.dq, pf.price, book.inverse, book.cs)
-        # Covered by the position report already: the report is the state after it.
-        return step(book.quantity - dq, book.entry, dq, fill.price, book.inverse, book.cs)[2]
-
-    def _refresh_pnl(self, ii: int) -> None:
-        """Fills arriving out of order change the entry price later fills closed against."""
+    def _reprice(self, ii: int) -> None:
+        """Set the computed PnL of every fill whose change the wallet report does not cover
+        yet: against the position just before it, which a report or an earlier fill heard
+        late may have changed (DESIGN §2: never frozen against a stale book)."""
         book = self._positions[ii]
-        if len(book.pending) < 2:
+        if not book.seen:
             return
         settle = self._instruments[ii].settle
         led = self._ledgers.get(settle)
-        _, _, pnls = book.replay()
-        for pf in book.pending.values():
+        covered = led.version if led is not None else -1
+        book.forget(covered)
+        for pf, new in book.pnls(covered):
             owner = pf.owner
             if type(owner) is not _Fill or owner.venue_pnl is not None:
                 continue
-            new = pnls[pf.key]
             if new == owner.computed_pnl:
                 continue
             owner.computed_pnl = new
             key = ("p", pf.key)
             if led is not None and key in led.pending:
                 led.amend(key, new, new)
-            else:
+            elif new:
+                was = owner.state
                 self._add(settle, key, pf.version, new, new, pf.trade_id, owner.order, owner)
+                if owner.outstanding and was == _FILL_COVERED:
+                    owner.state = _FILL_REPORTED  # a change of it is pending again
+                    self._unsettled += 1
+                    self._account_event("unsettled_fill")
+                led = self._ledgers.get(settle)
 
     def _merge(self, o: _Order, known: _Fill, f: ev.FillReported) -> None:
         """A second message for a known trade: add what was missing, never count again."""
@@ -1486,9 +1560,11 @@ class Inventory:
     def _on_position(self, p: ev.PositionReported) -> None:
         ii = self._resolve_derivative(p.symbol, p.kind)
         dropped = self._positions[ii].report(p.quantity, p.entry_price, p.version, p.trade_ids)
-        if dropped:
-            for pf in dropped:
-                self._drop_position_fill(ii, pf)
+        if dropped is None:
+            return
+        for pf in dropped:
+            self._drop_position_fill(ii, pf)
+        self._reprice(ii)  # fills newer than the report rest on it now
 
     def _drop_position_fill(self, ii: int, pf: PendingFill) -> None:
         if pf.owner is not None:
@@ -1860,11 +1936,14 @@ class Inventory:
             for key, ch in led.pending.items():
                 if type(key) is tuple and key[0] == "fa":
                     low += ch[FREE]  # room for a fee still to come
+        at = led.version if led is not None else -1
         for o in self._widening():
             inst = o.inst
             if inst.kind != "spot" or asset not in (inst.base, inst.quote):
                 continue
             u = o.unseen()
+            if u is not None and o.cums is not None:
+                u -= o.covered(at)  # implied fills the balance report includes (P8)
             if u is not None and u <= 0:
                 continue
             buy = o.side == "buy"
@@ -1901,7 +1980,8 @@ class Inventory:
         return Exposure(low=low, expected=b.total, high=high)
 
     def _position_exposure(self, ii: int) -> Exposure:
-        q, _, _ = self._positions[ii].replay()
+        book = self._positions[ii]
+        q, _, _ = book.replay()
         low = high = q
         for o in self._widening():
             if o.ii != ii:
@@ -1909,6 +1989,8 @@ class Inventory:
             u = o.unseen()
             if u is None:
                 return Exposure(low=-_INF, expected=q, high=_INF)
+            if o.cums is not None:
+                u -= o.covered(book.version)  # implied fills the position report includes
             if u <= 0:
                 continue
             if o.side == "buy":

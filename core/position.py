@@ -66,10 +66,33 @@ class PendingFill:
         self.trade_id = trade_id
 
 
-class PositionBook:
-    """The reported position of one derivative and the pending fills on top of it."""
+#: How many position reports a book keeps to price late fills against when the settle
+#: wallet is not reported (normally a wallet report lets all but one or two go).
+HISTORY: Final = 64
 
-    __slots__ = ("cs", "entry", "inverse", "pending", "quantity", "trade_ids", "version")
+#: One kept position report: (version, quantity, entry price, trade ids it lists).
+Report = tuple[int, Decimal, Decimal, frozenset[str]]
+
+
+class PositionBook:
+    """The reported position of one derivative and the pending fills on top of it.
+
+    For realized PnL it also keeps the reports and fills a late fill may rest on: the
+    PnL of a fill is that of the position just before it, which is the newest report not
+    including it replayed with the fills after that report and before it.
+    """
+
+    __slots__ = (
+        "cs",
+        "entry",
+        "history",
+        "inverse",
+        "pending",
+        "quantity",
+        "seen",
+        "trade_ids",
+        "version",
+    )
 
     def __init__(self, inverse: bool, cs: Decimal) -> None:
         self.inverse = inverse
@@ -79,6 +102,10 @@ class PositionBook:
         self.version = -1
         self.trade_ids: frozenset[str] = frozenset()
         self.pending: dict[object, PendingFill] = {}
+        # Reports in version order (the first: flat before anything), and every known fill
+        # newer than the first of them, covered or not.
+        self.history: list[Report] = [(-1, ZERO, ZERO, frozenset())]
+        self.seen: dict[object, PendingFill] = {}
 
     def covers(self, version: int, trade_id: str) -> bool:
         """Whether the current report already includes a fill at ``version``."""
@@ -106,10 +133,85 @@ class PositionBook:
         owner: object = None,
     ) -> bool:
         """Record a fill unless covered or already pending; True if it is now pending."""
-        if key in self.pending or self.covers(version, trade_id):
+        if key in self.pending or key in self.seen:
             return False
-        self.pending[key] = PendingFill(key, version, dq, price, trade_id, owner)
+        pf = PendingFill(key, version, dq, price, trade_id, owner)
+        if version > self.history[0][0]:
+            self.seen[key] = pf
+        if self.covers(version, trade_id):
+            return False
+        self.pending[key] = pf
         return True
+
+    def pnls(self, after: int) -> list[tuple[PendingFill, Decimal]]:
+        """Each kept fill newer than ``after`` with its PnL against the position just before it.
+
+        That position is the newest report not including the fill, replayed with the known
+        fills after it. Where the next report (one that includes the fill) shows a quantity
+        that replay does not reach, fills between are missing: the fill is priced against
+        that report's state instead, as if it were the state after the fill. A fill older
+        than every kept report is left out (nothing to price it against).
+        """
+        fills = sorted(self.seen.values(), key=lambda f: (f.version, f.trade_id))
+        history = self.history
+        inverse, cs = self.inverse, self.cs
+        out: list[tuple[PendingFill, Decimal]] = []
+        anchor = -1
+        reached: dict[int, bool] = {}
+        q = e = ZERO
+        j = 0
+        for i, f in enumerate(fills):
+            if f.version <= after:
+                continue
+            ia = len(history) - 1
+            while ia >= 0 and not (history[ia][0] < f.version and f.trade_id not in history[ia][3]):
+                ia -= 1
+            if ia < 0:
+                continue
+            a = history[ia]
+            if ia + 1 < len(history):
+                ok = reached.get(ia)
+                if ok is None:
+                    ok = reached[ia] = self._reaches(fills, a, history[ia + 1])
+                if not ok:
+                    c = history[ia + 1]
+                    out.append((f, step(c[1] - f.dq, c[2], f.dq, f.price, inverse, cs)[2]))
+                    continue
+            if ia != anchor:
+                anchor, q, e, j = ia, a[1], a[2], 0
+            while j < i:
+                g = fills[j]
+                j += 1
+                if g.version > a[0] and g.trade_id not in a[3]:
+                    q, e, _ = step(q, e, g.dq, g.price, inverse, cs)
+            out.append((f, step(q, e, f.dq, f.price, inverse, cs)[2]))
+        return out
+
+    @staticmethod
+    def _reaches(fills: list[PendingFill], a: Report, c: Report) -> bool:
+        """Whether the known fills between reports ``a`` and ``c`` take a's quantity to c's."""
+        q = a[1]
+        for g in fills:
+            if (g.version > a[0] and g.trade_id not in a[3]) and (
+                g.version <= c[0] or g.trade_id in c[3]
+            ):
+                q += g.dq
+        return q == c[1]
+
+    def forget(self, before: int) -> None:
+        """Let go of what no fill newer than ``before`` rests on (their PnL is reported)."""
+        history = self.history
+        k = 0
+        for i, r in enumerate(history):
+            if r[0] <= before:
+                k = i
+        k = max(k, len(history) - HISTORY)
+        if k == 0:
+            return
+        del history[:k]
+        floor = history[0][0]
+        for key in [key for key, f in self.seen.items() if f.version <= floor]:
+            del self.seen[key]
 
     def report(
         self, quantity: Decimal, entry: Decimal, version: int, trade_ids: frozenset[str] | None
@@ -121,6 +223,11 @@ class PositionBook:
         self.entry = entry if quantity != 0 else ZERO
         self.version = version
         self.trade_ids = trade_ids if trade_ids is not None else frozenset()
+        kept = (version, quantity, self.entry, self.trade_ids)
+        if self.history[-1][0] == version:
+            self.history[-1] = kept
+        else:
+            self.history.append(kept)
         dropped: list[PendingFill] = []
         for key, f in list(self.pending.items()):
             if f.version <= version or f.trade_id in self.trade_ids:
