@@ -18,7 +18,9 @@ c. a naive tracker reading the same fields into Decimals and overwriting dicts, 
 d. the python-statemachine classes (``core.machines``) driven directly by the same events,
    one ``OrderLifecycle`` per order, one ``FillSettlement`` per trade, one ``AccountSync``
    per account, in events/s (on the stream's first ``--machine-events`` events: the
-   library is too slow for the whole stream).
+   library is too slow for the whole stream);
+
+and parse alone (building b's events, timed too), to show how (a) splits.
 
 The stream is generated in chunks (untimed) and every row runs on each chunk in turn, so
 the shared machine's load falls on all rows alike and memory stays bounded. Memory is
@@ -702,7 +704,7 @@ def _timed_pass(
     naive = NaiveBinance()
     ons = (naive.on_spot, naive.on_usdm)
     drivers = (MachineDriver(), MachineDriver())
-    secs = {"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0}
+    secs = {"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0, "p": 0.0}
     n_msgs = n_events = n_machine = 0
     clock = time.perf_counter
     for part in _chunks(messages, chunk, seed):
@@ -724,6 +726,7 @@ def _timed_pass(
         secs["a"] += t1 - t0
         secs["c"] += t2 - t1
         secs["b"] += t4 - t3
+        secs["p"] += t3 - t2
         n_msgs += len(part)
         n_events += len(events)
         if n_machine < machine_events:
@@ -815,6 +818,7 @@ def measure(
         "parse_apply": _spread([n_msgs / x["a"] for x in runs], "messages/s"),
         "apply": _spread([n_events / x["b"] for x in runs], "events/s"),
         "naive": _spread([n_msgs / x["c"] for x in runs], "messages/s"),
+        "parse": _spread([n_msgs / x["p"] for x in runs], "messages/s"),
         "machines": _spread([n_machine / x["d"] for x in runs], "events/s") if n_machine else None,
     }
     # Ratios per run (same chunk, same moment), then their median.
@@ -895,6 +899,7 @@ def render(result: dict[str, Any], out: TextIO) -> None:
     print(_row("(a) parse+apply", rows["parse_apply"], "   target >= 300,000"), file=out)
     print(_row("(b) apply, events built before", rows["apply"], "   target >= 1,000,000"), file=out)
     print(_row("(c) naive tracker, same fields", rows["naive"]), file=out)
+    print(_row("    parse alone (a's first half)", rows["parse"]), file=out)
     print(_row(f"(d) python-statemachine, {s['machine_events']:,} ev", rows["machines"]), file=out)
     print(
         f"  a/c  {ratios['parse_apply_over_naive']:.3f}  (invsync costs "

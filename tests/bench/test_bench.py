@@ -38,7 +38,7 @@ def test_quick_json_has_every_row_ratio_and_memory_figure_positive() -> None:
     assert stream["repeats"] == 3
     assert stream["events"] > stream["messages"]  # a trade message is an order report and a fill
     assert stream["machine_events"] == 300
-    for name in ("parse_apply", "apply", "naive", "machines"):
+    for name in ("parse_apply", "apply", "naive", "machines", "parse"):
         row = result["rows"][name]
         assert row["unit"] in ("messages/s", "events/s"), name
         assert len(row["runs"]) == 3, name
@@ -67,6 +67,7 @@ def test_table_names_every_row() -> None:
         "(b) apply",
         "(c) naive",
         "(d) python-statemachine",
+        "parse alone",
         "a/c",
         "b/d",
         "memory",
