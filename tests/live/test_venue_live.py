@@ -26,6 +26,7 @@ import pytest
 from core import events as ev
 from core.adapters import bybit
 from core.instrument import Instrument
+from core.requests import QueryOrder, ResyncAccount
 from core.inventory import Inventory
 from invsync.live.loopback.faults import Faults
 from invsync.live.loopback.venues.base import DerivativeLoopback
@@ -54,17 +55,32 @@ class Follower:
         self.snapshots = 0
         self.refusals = 0
         self.messages = 0
-        self.task: asyncio.Task[None] | None = None
+        self.queries = 0
+        self.tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(self._run())
+        loop = asyncio.get_running_loop()
+        self.tasks = [loop.create_task(self._run()), loop.create_task(self._requests())]
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        for task in self.tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+                await task
         await self.client.close()
+
+    async def _requests(self) -> None:
+        """Answer what the core asks for: order queries and resyncs."""
+        while True:
+            for r in self.inv.take_requests():
+                if isinstance(r, QueryOrder):
+                    self.queries += 1
+                    answer = await self.client.query_order(r.symbol, r.client_order_id, r.order_id)
+                    for e in answer:
+                        self.inv.apply(e)
+                elif isinstance(r, ResyncAccount):
+                    await self.resync()
+            await asyncio.sleep(0.02)
 
     async def resync(self) -> None:
         for e in await self.client.snapshot():
@@ -80,8 +96,8 @@ class Follower:
                 await asyncio.sleep(0.05)
                 continue
             self.connects += 1
+            # The core asks for the snapshot every (re)connection needs (ResyncAccount).
             self.inv.apply(ev.StreamConnected(stream=self.client.stream_name))
-            await self.resync()
             while True:
                 try:
                     msg = await self.client.receive()

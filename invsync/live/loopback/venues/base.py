@@ -324,6 +324,15 @@ class DerivativeLoopback:
         """Connections authenticated and subscribed."""
         return sum(1 for c in self.connections if c.ready and not c.closing)
 
+    def event_now(self) -> int:
+        """ "Now" on the events' time line: the time of the model's latest change.
+
+        Event times are ``base + version`` (``venues.wire.Clock``), not the wall clock, so a
+        REST body stamped with its own time (Bybit ``time``) must use this one: a wall-clock
+        stamp would claim to cover events the model has not made yet.
+        """
+        return self.clock.ms(self.model.version)
+
     def now_ms(self) -> int:
         """Server time: the wall clock, never behind the newest event time."""
         return max(int(time.time() * 1000), self.clock.ms(self.model.version))

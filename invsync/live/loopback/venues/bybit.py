@@ -184,7 +184,7 @@ class BybitLoopback(DerivativeLoopback):
                     "retMsg": "OK",
                     "result": result,
                     "retExtInfo": {},
-                    "time": self.now_ms(),
+                    "time": self.event_now(),
                 }
             )
 
@@ -247,7 +247,7 @@ class BybitLoopback(DerivativeLoopback):
         answer = self.model.query_order(client_order_id=cid or None, order_id=oid or None)
         if isinstance(answer, ev.OrderReported) and answer.kind != category:
             answer = ev.OrderNotFound(client_order_id=cid or None, order_id=oid or None)
-        return encode.order_query_body(answer, category, self.now_ms(), self.clock)["result"]
+        return encode.order_query_body(answer, category, self.event_now(), self.clock)["result"]
 
     def _create(self, params: dict[str, Any]) -> Any:
         symbol = params.get("symbol")
