@@ -26,8 +26,8 @@ import pytest
 from core import events as ev
 from core.adapters import bybit
 from core.instrument import Instrument
-from core.requests import QueryOrder, ResyncAccount
 from core.inventory import Inventory
+from core.requests import QueryOrder, ResyncAccount
 from invsync.live.loopback.faults import Faults
 from invsync.live.loopback.venues.base import DerivativeLoopback
 from invsync.live.loopback.venues.bybit import BybitLoopback
