@@ -4,8 +4,8 @@ The runner journals a row, then applies ``events(row)``; replay applies the same
 to the same rows, so a replayed Inventory equals the live one. Row kinds:
 
 * ``ws`` — one raw user-data-stream message (text, as received);
-* ``snapshot`` — the raw bodies of one resync: ``{"account", "open_orders", "trades":
-  {symbol: body}}``;
+* ``snapshot`` — the raw bodies of one resync: ``{"account": body, "open_orders":
+  {symbol: body}, "trades": {symbol: body}}``;
 * ``answer`` — the venue's answer to one of our requests: ``{"op": place | cancel |
   amend | query | trades, "cid", "order_id", "quantity", "status", "text", "error"}``;
 * ``intent`` — what the bot did, before the request left: ``{"op": submit | cancel |
@@ -17,7 +17,9 @@ to the same rows, so a replayed Inventory equals the live one. Row kinds:
 How an answer maps (docs: rest-api.md "HTTP Return Codes", errors.md): a 2xx body is read
 by the adapter; HTTP 5xx, no answer at all, or -1006/-1007 mean the outcome is *unknown*
 (``SubmissionTimedOut`` for a placement; nothing for a cancel or amend, whose order stays
-in doubt and is queried); status -1 (the client did not send it: rate limited) and
+in doubt and is queried); status -2 (a cancel or amend of unknown outcome, which a later
+query shows did not happen: the order is live with its old values), -1 (the client did not
+send it: rate limited) and
 429/418 mean the request was refused before it ran; that and any other error body are
 definite refusals (``SubmissionFailed``, ``CancelFailed``, ``AmendFailed``), and
 -2013/-2026 answer a query with ``OrderNotFound``.
@@ -76,9 +78,24 @@ def _reason(a: Mapping[str, Any], body: Any) -> str:
     if isinstance(body, Mapping) and "code" in body:
         return f"HTTP {a['status']}: {body.get('code')}: {body.get('msg')}"
     status = int(a["status"])
+    if status == -2:
+        return f"concluded from a later query ({a.get('error')})"
     if status < 0:
         return f"not sent ({a.get('error') or 'refused locally'})"
     return f"HTTP {status}" if status else f"no answer ({a.get('error') or 'timeout'})"
+
+
+def outcome_unknown(status: int, text: str) -> bool:
+    """Whether an answer leaves a mutation's outcome unknown (no answer, 5xx, -1006/-1007)."""
+    if status == 0 or status >= 500:
+        return True
+    if not text:
+        return False
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return False
+    return _error_code(body) in binance_spot.UNKNOWN_OUTCOME_CODES
 
 
 def _unknown(a: Mapping[str, Any], body: Any) -> bool:
@@ -130,6 +147,19 @@ def _binance_answer(a: Mapping[str, Any]) -> list[ev.Event]:
     raise Unreadable(f"answer: unknown op {op!r}")
 
 
+def _concat(texts: Mapping[str, str], what: str) -> list[Any]:
+    """One list from the per-symbol bodies of a snapshot part."""
+    out: list[Any] = []
+    for symbol, text in texts.items():
+        part = _json(text, f"snapshot {what} {symbol}")
+        if not isinstance(part, list):
+            # An error body or another shape: the adapter names it.
+            binance_spot.parse_snapshot(**{what: part})
+            raise Unreadable(f"snapshot {what} {symbol}: expected a list")
+        out.extend(part)
+    return out
+
+
 def _intent(i: Mapping[str, Any]) -> list[ev.Event]:
     op = i["op"]
     if op == "submit":
@@ -166,16 +196,10 @@ def binance_spot_events(row: Row) -> list[ev.Event]:
         return _binance_answer(_json(row.body, "answer"))
     if kind == "snapshot":
         s = _json(row.body, "snapshot")
-        trades: list[Any] = []
-        for text in s["trades"].values():
-            part = _json(text, "snapshot trades")
-            if not isinstance(part, list):
-                binance_spot.parse_snapshot(trades=part)  # raises the adapter's ParseError
-            trades.extend(part)
         return binance_spot.parse_snapshot(
             account=_json(s["account"], "snapshot account"),
-            open_orders=_json(s["open_orders"], "snapshot open orders"),
-            trades=trades,
+            open_orders=_concat(s["open_orders"], "open_orders"),
+            trades=_concat(s["trades"], "trades"),
         )
     if kind == "intent":
         return _intent(_json(row.body, "intent"))

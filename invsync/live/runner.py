@@ -36,7 +36,7 @@ from core.requests import QueryOrder, ResyncAccount
 from invsync.live.config import RunnerConfig
 from invsync.live.journal import Journal
 from invsync.live.journaled import JournaledInventory
-from invsync.live.records import Row
+from invsync.live.records import Row, outcome_unknown
 from invsync.live.venue import RateLimited, Reply, StreamEnded, Venue
 
 log = logging.getLogger("invsync.live.runner")
@@ -111,6 +111,8 @@ class Runner:
         self._outstanding: dict[str, int] = {}
         self._answered_at: dict[str, float] = {}
         self._doubts: dict[str, _Doubt] = {}
+        # cid -> (op, amend quantity) of a cancel/amend whose outcome is unknown
+        self._unsure: dict[str, tuple[str, Decimal | None]] = {}
         self._wake = asyncio.Event()
         self._cid = itertools.count(1)
         self._cid_prefix = f"iv{os.getpid() % 10000:04d}{int(time.time()) % 100000:05d}"
@@ -235,6 +237,9 @@ class Runner:
             else:
                 self._outstanding.pop(cid, None)
             self._answered_at[cid] = time.monotonic()
+        if op in ("cancel", "amend") and outcome_unknown(reply.status, reply.text):
+            q = fields.get("quantity")
+            self._unsure[cid] = (op, q if isinstance(q, Decimal) else None)
         return self._answer(op, reply, cid, **fields)
 
     def _answer(self, op: str, reply: Reply, cid: str | None, **fields: Any) -> list[ev.Event]:
@@ -434,7 +439,10 @@ class Runner:
         reply = await self.venue.query(symbol, d.client_order_id, order_id)
         events = self._answer("query", reply, d.client_order_id, order_id=order_id)
         answered = reply.ok or any(isinstance(e, ev.OrderNotFound) for e in events)
+        unsure = self._unsure.pop(key, None) if reply.ok else None
         for e in events:
+            if unsure is not None and isinstance(e, ev.OrderReported):
+                self._settle_unsure(key, unsure, e)
             if isinstance(e, ev.OrderReported) and e.filled_quantity > 0:
                 # The report counts fills whose messages may be lost: fetch them.
                 tr = await self.venue.trades(e.symbol, e.order_id)
@@ -454,10 +462,39 @@ class Runner:
             max(d.interval, self.config.inflight_interval) * 2, self.config.inflight_max_interval
         )
 
+    def _settle_unsure(
+        self, cid: str, unsure: tuple[str, Decimal | None], report: ev.OrderReported
+    ) -> None:
+        """A cancel/amend of unknown outcome, and a later report of the order: did it happen?"""
+        op, quantity = unsure
+        if report.status not in ("new", "partially_filled"):
+            return  # ended: whatever the cancel or amend did, the report says it all
+        if op == "amend" and report.quantity == quantity:
+            return  # the amend took
+        detail = f"order live with quantity {report.quantity} at {report.version}"
+        fields: dict[str, Any] = {"order_id": report.order_id}
+        if op == "amend":
+            fields["quantity"] = quantity
+        self._answer(op, Reply("GET /api/v3/order", -2, error=detail), cid, **fields)
+
+    async def reconcile(self, timeout: float = 10.0) -> None:
+        """Take a full snapshot now (diff journaled and logged, then applied) and wait for it."""
+        done = self.counters["snapshots"]
+        self._want_resync("requested")
+        deadline = time.monotonic() + timeout
+        while self.counters["snapshots"] == done or self._resync_wanted is not None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no snapshot applied within {timeout} s")
+            await asyncio.sleep(0.02)
+
     async def _resync(self, why: str) -> None:
         gen = self._generation
         replies = await self.venue.snapshot(self.symbols)
-        parts = ["account", "open_orders", *(f"trades:{s}" for s in self.symbols)]
+        parts = [
+            "account",
+            *(f"open_orders:{s}" for s in self.symbols),
+            *(f"trades:{s}" for s in self.symbols),
+        ]
         bad = [p for p in parts if p not in replies or not replies[p].ok]
         if bad:
             self.counters["snapshot_failures"] += 1
@@ -473,7 +510,7 @@ class Runner:
         body = json.dumps(
             {
                 "account": replies["account"].text,
-                "open_orders": replies["open_orders"].text,
+                "open_orders": {s: replies[f"open_orders:{s}"].text for s in self.symbols},
                 "trades": {s: replies[f"trades:{s}"].text for s in self.symbols},
             }
         )

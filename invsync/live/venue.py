@@ -74,7 +74,11 @@ class Venue(Protocol):
         ...
 
     async def snapshot(self, symbols: Sequence[str]) -> dict[str, Reply]:
-        """Account first, then open orders, then recent trades per symbol (names -> replies)."""
+        """Account first, then per symbol open orders and recent trades.
+
+        Keys: ``account``, ``open_orders:<symbol>``, ``trades:<symbol>``; a failed part
+        ends the collection (the runner retries the whole snapshot).
+        """
         ...
 
     async def query(self, symbol: str, client_order_id: str | None, order_id: str | None) -> Reply:
