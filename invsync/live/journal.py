@@ -114,8 +114,13 @@ class Journal:
         self.instruments: tuple[Instrument, ...] = tuple(
             _instrument_of(d) for d in json.loads(meta["instruments"])
         )
-        last = db.execute("SELECT MAX(seq) FROM rows").fetchone()[0]
-        self._last: int = int(last) if last is not None else 0
+        last = db.execute(
+            "SELECT seq, kind, source, body FROM rows ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        self._last: int = int(last[0]) if last is not None else 0
+        self._last_source: str = str(last[2]) if last is not None else ""
+        if last is not None and last[1] == "checkpoint":
+            self._last_source = str(json.loads(last[3]).get("last_source", ""))
         self._count: int = int(db.execute("SELECT COUNT(*) FROM rows").fetchone()[0])
 
     def __repr__(self) -> str:
@@ -139,6 +144,7 @@ class Journal:
             (seq, kind, source, body, time.time()),
         )
         self._last = seq
+        self._last_source = source
         self._count += 1
         return Row(seq, kind, source, body)
 
@@ -146,7 +152,8 @@ class Journal:
         """Write ``state`` as a checkpoint row and delete every older row, atomically."""
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         seq = self._last + 1
-        body = json.dumps({"covers": self._last})
+        # What it covers: the sequence number and source of the last row folded into it.
+        body = json.dumps({"covers": self._last, "last_source": self._last_source})
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -160,7 +167,7 @@ class Journal:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        self._last = seq
+        self._last = seq  # _last_source stays: a checkpoint covers the same last row
         self._count = 1
         db.execute("PRAGMA incremental_vacuum")
         return Row(seq, "checkpoint", "runner", body)
