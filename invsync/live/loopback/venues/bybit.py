@@ -9,9 +9,9 @@ Served (spec/venues/bybit.md, "Live edge"):
   topics flow after a successful subscribe.
 * REST, signed with the ``X-BAPI-*`` headers: ``GET /v5/account/wallet-balance``,
   ``/v5/position/list``, ``/v5/order/realtime``, ``/v5/execution/list``;
-  ``POST /v5/order/create``, ``/v5/order/cancel``. Errors are ``retCode`` bodies: 10003
-  invalid key, 10004 bad signature, 10006 rate limit, 10016 server error (a mutation's
-  outcome then unknown), 110001 no such order.
+  ``POST /v5/order/create``, ``/v5/order/cancel``, ``/v5/order/amend``. Errors are
+  ``retCode`` bodies: 10003 invalid key, 10004 bad signature, 10006 rate limit, 10016
+  server error (a mutation's outcome then unknown), 110001 no such order.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class BybitLoopback(DerivativeLoopback):
             ("GET", "/v5/execution/list", self._rest(self._executions, False)),
             ("POST", "/v5/order/create", self._rest(self._create, True)),
             ("POST", "/v5/order/cancel", self._rest(self._cancel, True)),
+            ("POST", "/v5/order/amend", self._rest(self._amend, True)),
         ]
 
     # --- WebSocket ---------------------------------------------------------------------------
@@ -275,5 +276,21 @@ class BybitLoopback(DerivativeLoopback):
         if o is None or not o.is_open:
             raise BybitError(110001, "Order does not exist")
         self.model.cancel(o.order_id)
+        self.publish()
+        return {"orderId": o.order_id, "orderLinkId": o.client_order_id or ""}
+
+    def _amend(self, params: dict[str, Any]) -> Any:
+        cid, oid = params.get("orderLinkId"), params.get("orderId")
+        o = self.model.orders.get(oid) if oid else (self.model.order(cid) if cid else None)
+        if o is None or not o.is_open:
+            raise BybitError(110001, "Order does not exist")
+        try:
+            qty = Decimal(params["qty"]) if "qty" in params else None
+            price = Decimal(params["price"]) if "price" in params else None
+        except (InvalidOperation, TypeError):
+            raise BybitError(10001, "Request parameter error.") from None
+        result = self.model.amend(o.order_id, quantity=qty, price=price)
+        if isinstance(result, Rejection):
+            raise BybitError(110079, "The order is processing and can not be operated")
         self.publish()
         return {"orderId": o.order_id, "orderLinkId": o.client_order_id or ""}
