@@ -161,3 +161,40 @@ def test_a_loopback_in_its_own_thread_serves_a_client_on_another_loop() -> None:
         assert lb.call(lambda: ex.model.order("bot-1").status) == "filled"  # type: ignore[union-attr]
     with socket.socket() as s:  # stopped: the port is free
         s.bind(("127.0.0.1", ex.port))
+
+
+def test_websocket_api_requests_share_the_weight_budget_429_then_418() -> None:
+    async def go() -> None:
+        async with make_loopback(weight_limit=5) as ex, SignedClient(ex) as c:
+            ws, _ = await c.user_stream()  # connection 2 + subscription 2
+            await ws.send_json({"id": 1, "method": "ping"})  # 5
+            assert (await ws.receive_json(timeout=5))["status"] == 200
+            await ws.send_json({"id": 2, "method": "ping"})
+            over = await ws.receive_json(timeout=5)
+            assert (over["status"], over["error"]["code"]) == (429, -1003)
+            assert over["error"]["data"]["retryAfter"] > over["error"]["data"]["serverTime"]
+            assert over["rateLimits"][0]["count"] == 5
+            await ws.send_json({"id": 3, "method": "ping"})
+            assert (await ws.receive_json(timeout=5))["status"] == 418
+            rest = await c.request("GET", "/api/v3/ping", signed=False)
+            assert rest.status == 418  # one budget per client address, REST included
+            await ws.close()
+
+    run(go())
+
+
+def test_disconnect_all_sends_server_shutdown_and_the_repr_hides_the_secret() -> None:
+    async def go() -> None:
+        async with make_loopback() as ex, SignedClient(ex) as c:
+            assert "loopback-secret" not in repr(ex) and "loopback-key" not in repr(ex)
+            ws, _ = await c.user_stream()
+            ex.disconnect_all("shutdown")
+            closes: list[int] = []
+            msgs = await receive_events(ws, closes=closes)
+            assert [m["event"]["e"] for m in msgs] == ["serverShutdown"]
+            assert closes == [1001] and ex.subscriptions == 0
+            again, _ = await c.user_stream()  # a new connection subscribes at once
+            assert ex.subscriptions == 1
+            await again.close()
+
+    run(go())
