@@ -46,9 +46,9 @@ Identity and time: model order ``X<n>`` is ``orderId`` n, trade ``T<n>`` is trad
 n; model version v is the event/transaction time ``ex.clock.ms(v)`` in every time field:
 stamped at the wall clock when first published, at least 1 ms after the previous version
 (a burst runs ahead of the clock, then it catches up), so the core's versions keep the
-model's order. ``GET /api/v3/time`` and the timestamp check use the wall clock. ``clientOrderId`` is what the
-client sent (``newClientOrderId``) or a seeded 22-character id; an amend without
-``newClientOrderId`` gives the order a new one, as Binance does.
+model's order. ``GET /api/v3/time`` and the timestamp check use the wall clock.
+``clientOrderId`` is what the client sent (``newClientOrderId``) or a seeded 22-character
+id; an amend without ``newClientOrderId`` gives the order a new one, as Binance does.
 
 REST (signed: ``X-MBX-APIKEY`` header, ``timestamp``, optional ``recvWindow`` <= 60000,
 ``signature`` = HMAC-SHA256 hex of query string + body without the signature; answers
