@@ -115,7 +115,9 @@ class _Stream:
             if left <= 0:
                 raise StreamEnded("connection age limit (Binance closes at 24 h)", now=True)
             try:
-                msg = await asyncio.wait_for(self.ws.receive(), min(self._idle, left))
+                # aiohttp's own timeout, not asyncio.wait_for: on 3.11 wait_for can swallow
+                # a cancellation that races a message, and the runner could not close.
+                msg = await self.ws.receive(timeout=min(self._idle, left))
             except TimeoutError:
                 if self._deadline - time.monotonic() <= 0:
                     raise StreamEnded(
@@ -390,7 +392,7 @@ class BinanceSpotClient:
             if left <= 0:
                 raise StreamEnded("subscription not acknowledged in time")
             try:
-                msg = await asyncio.wait_for(ws.receive(), left)
+                msg = await ws.receive(timeout=left)
             except TimeoutError:
                 raise StreamEnded("subscription not acknowledged in time") from None
             if msg.type != aiohttp.WSMsgType.TEXT:

@@ -166,8 +166,16 @@ class Runner:
         self._closing = True
         for t in self._tasks:
             t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=2.0)
+        # Closing the venue closes its sockets, which ends any read still pending.
         await self.venue.close()
+        pending = [t for t in self._tasks if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=2.0)
+            for t in pending:
+                if not t.done():
+                    log.error("task %s did not stop", t.get_name())
         if self.config.checkpoint_every and len(self.journal) > 1:
             self.book.checkpoint()
         if self._owns_journal:
