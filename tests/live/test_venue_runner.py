@@ -29,19 +29,24 @@ from invsync.live.journaled import rebuild
 from invsync.live.loopback.faults import Faults
 from invsync.live.loopback.venues.base import DerivativeLoopback
 from invsync.live.loopback.venues.bybit import BybitLoopback
+from invsync.live.loopback.venues.okx import OkxLoopback
 from invsync.live.runner import Runner
 from invsync.live.venues.bybit.venue import BybitVenue
 from invsync.live.venues.credentials import Credentials
+from invsync.live.venues.okx.venue import OkxVenue
 
 D = Decimal
-KEY, SECRET = "loopback-key", "loopback-secret"
+KEY, SECRET, PASSPHRASE = "loopback-key", "loopback-secret", "loopback-pass"
 BTCUSDT = Instrument(symbol="BTCUSDT", kind="linear", base="BTC", quote="USDT")
+SWAP = Instrument(
+    symbol="BTC-USDT-SWAP", kind="linear", base="BTC", quote="USDT", contract_size=D("0.01")
+)
 
 FAULTS: dict[str, Faults] = {
     "none": Faults(),
     "shuffle": Faults(duplicate=0.15, reorder=0.15, delay=0.15, max_delay=0.05, reorder_hold=0.05),
     "drop": Faults(drop=0.12),
-    "disconnect": Faults(disconnect=0.06),
+    "disconnect": Faults(disconnect=0.15),
     "rest_5xx": Faults(rest_5xx=0.15),
 }
 CONFIG = RunnerConfig(
@@ -124,9 +129,21 @@ async def run_matrix_cell(
         async with runner:
             await runner.wait_synced(10)
             keys = await account_life(runner, ex, instrument.symbol, unit)
+            lossy = bool(faults.drop or faults.disconnect or faults.shutdown)
             ex.faults = Faults()
             await ex.drain()
             diffs: list[str] = []
+            if not lossy:
+                # Everything was delivered at least once: the stream (and the runner's own
+                # order queries) must converge without a new snapshot (P2).
+                before = runner.counters["snapshots"]
+                for _ in range(60):
+                    await asyncio.sleep(0.05)
+                    diffs = differences(runner.inventory, ex, keys)
+                    if not diffs:
+                        break
+                assert not diffs, f"seed {seed}: stream alone: {diffs}; faults {dict(ex.stats)}"
+                assert runner.counters["snapshots"] == before, f"seed {seed}: resynced"
             for _ in range(40):
                 await runner.reconcile(10)
                 await asyncio.sleep(0.05)
@@ -184,3 +201,46 @@ def test_bybit_runner_converges_under_each_fault_kind(fault: str, tmp_path: Path
     if fault != "none":
         assert any(k.startswith("fault:") for k in stats), (fault, stats)
     print(f"bybit {fault}: {stats}")
+
+
+def _okx(
+    faults: Faults, seed: int
+) -> tuple[DerivativeLoopback, Callable[[DerivativeLoopback], Any]]:
+    ex = OkxLoopback(
+        [SWAP],
+        {"USDT": D("10000")},
+        seed=seed,
+        faults=faults,
+        prices={SWAP.symbol: D("100")},
+        api_key=KEY,
+        api_secret=SECRET,
+        passphrase=PASSPHRASE,
+    )
+
+    def venue(lb: DerivativeLoopback) -> OkxVenue:
+        assert isinstance(lb, OkxLoopback)
+        return OkxVenue(
+            rest_url=lb.rest_url,
+            ws_url=lb.ws_private_url,
+            credentials=Credentials(KEY, SECRET, PASSPHRASE),
+            instruments=[SWAP],
+            timeout=2.0,
+        )
+
+    return ex, venue
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_okx_runner_converges_under_each_fault_kind(fault: str, tmp_path: Path) -> None:
+    seed = 12
+    stats = asyncio.run(
+        asyncio.wait_for(
+            run_matrix_cell(
+                tmp_path, lambda f: _okx(f, seed), SWAP, D("0.01"), FAULTS[fault], seed
+            ),
+            60,
+        )
+    )
+    if fault != "none":
+        assert any(k.startswith("fault:") for k in stats), (fault, stats)
+    print(f"okx {fault}: {stats}")

@@ -29,6 +29,7 @@ from core.instrument import Instrument
 from invsync.live.venue import RateLimited, Reply, StreamEnded
 from invsync.live.venues.bybit import codec, signing
 from invsync.live.venues.credentials import Credentials
+from invsync.live.venues.stream import PrivateStream
 from invsync.live.venues.wire import plain
 
 TOPICS: Final = ("order", "execution", "execution.fast", "position", "wallet")
@@ -56,36 +57,6 @@ def _status(http: int, text: str) -> int:
     if code in codec.UNKNOWN_CODES:
         return 503
     return 400
-
-
-class _Stream:
-    """One authenticated, subscribed private connection."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, acks: list[str]) -> None:
-        self.ws = ws
-        self.acks = acks
-
-    async def messages(self) -> AsyncIterator[tuple[str, str]]:
-        """Raw texts: the acks, then every push; ends with ``StreamEnded``."""
-        for text in self.acks:
-            yield SOURCE, text
-        silent = 0
-        while True:
-            try:
-                msg = await asyncio.wait_for(self.ws.receive(), PING_EVERY)
-            except TimeoutError:
-                silent += 1
-                if silent >= 3:
-                    raise StreamEnded(f"no frame for {3 * PING_EVERY:.0f} s") from None
-                await self.ws.send_str(json.dumps({"op": "ping"}))
-                continue
-            silent = 0
-            if msg.type == aiohttp.WSMsgType.TEXT:
-                yield SOURCE, str(msg.data)
-                continue
-            if msg.type in (aiohttp.WSMsgType.PING, aiohttp.WSMsgType.PONG):
-                continue
-            raise StreamEnded(f"socket closed ({msg.type.name}, code {self.ws.close_code})")
 
 
 class BybitVenue:
@@ -255,7 +226,7 @@ class BybitVenue:
     # --- stream --------------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[_Stream]:
+    async def subscribe(self) -> AsyncIterator[PrivateStream]:
         """Connect, ``auth``, ``subscribe``; entered once both succeeded."""
         try:
             ws = await self._http().ws_connect(
@@ -270,7 +241,7 @@ class BybitVenue:
             acks = [await self._ack(ws, "auth")]
             await ws.send_str(json.dumps({"op": "subscribe", "args": list(TOPICS)}))
             acks.append(await self._ack(ws, "subscribe"))
-            yield _Stream(ws, acks)
+            yield PrivateStream(ws, SOURCE, acks, ping=json.dumps({"op": "ping"}), every=PING_EVERY)
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(), 2.0)
