@@ -78,13 +78,17 @@ def test_intent_is_journaled_and_reserved_before_the_request_leaves(tmp_path: Pa
             real = runner.venue.place
 
             async def spy(
-                symbol: str, side: str, qty: Decimal, price: Decimal | None, cid: str
+                symbol: str,
+                side: str,
+                quantity: Decimal,
+                price: Decimal | None,
+                client_order_id: str,
             ) -> Reply:
                 # At the moment the request leaves, the intent is journaled and applied.
                 last = list(runner.journal.rows())[-1]
                 seen.append(last.kind)
                 assert runner.inventory.balance("USDT").free == Decimal("10000") - Decimal(400)
-                return await real(symbol, side, qty, price, cid)
+                return await real(symbol, side, quantity, price, client_order_id)
 
             runner.venue.place = spy  # type: ignore[method-assign]
             cid = await runner.place("BTCUSDT", "buy", Decimal("0.01"), Decimal("40000"))
