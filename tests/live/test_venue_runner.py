@@ -28,9 +28,11 @@ from invsync.live.journal import Journal
 from invsync.live.journaled import rebuild
 from invsync.live.loopback.faults import Faults
 from invsync.live.loopback.venues.base import DerivativeLoopback
+from invsync.live.loopback.venues.binance_usdm import BinanceUsdmLoopback
 from invsync.live.loopback.venues.bybit import BybitLoopback
 from invsync.live.loopback.venues.okx import OkxLoopback
 from invsync.live.runner import Runner
+from invsync.live.venues.binance_usdm.venue import BinanceUsdmVenue
 from invsync.live.venues.bybit.venue import BybitVenue
 from invsync.live.venues.credentials import Credentials
 from invsync.live.venues.okx.venue import OkxVenue
@@ -244,3 +246,50 @@ def test_okx_runner_converges_under_each_fault_kind(fault: str, tmp_path: Path) 
     if fault != "none":
         assert any(k.startswith("fault:") for k in stats), (fault, stats)
     print(f"okx {fault}: {stats}")
+
+
+def _usdm(
+    faults: Faults, seed: int, keepalive: float = 1800.0
+) -> tuple[DerivativeLoopback, Callable[[DerivativeLoopback], Any]]:
+    ex = BinanceUsdmLoopback(
+        [BTCUSDT],
+        {"USDT": D("10000")},
+        seed=seed,
+        faults=faults,
+        prices={"BTCUSDT": D("100")},
+        api_key=KEY,
+        api_secret=SECRET,
+    )
+
+    def venue(lb: DerivativeLoopback) -> BinanceUsdmVenue:
+        return BinanceUsdmVenue(
+            rest_url=lb.rest_url,
+            ws_base=f"{lb.ws_base}/private",
+            credentials=Credentials(KEY, SECRET),
+            timeout=2.0,
+            keepalive=keepalive,
+        )
+
+    return ex, venue
+
+
+# USD-M's own planned end: the listen key expires (listenKeyExpired is pushed).
+USDM_FAULTS = FAULTS | {"key_expiry": Faults(shutdown=0.15)}
+
+
+@pytest.mark.parametrize("fault", sorted(USDM_FAULTS))
+def test_binance_usdm_runner_converges_under_each_fault_kind(fault: str, tmp_path: Path) -> None:
+    seed = 13
+    stats = asyncio.run(
+        asyncio.wait_for(
+            run_matrix_cell(
+                tmp_path, lambda f: _usdm(f, seed), BTCUSDT, D(1), USDM_FAULTS[fault], seed
+            ),
+            60,
+        )
+    )
+    if fault != "none":
+        assert any(k.startswith("fault:") for k in stats), (fault, stats)
+    if fault == "key_expiry":
+        assert stats["fault:shutdown"] > 0 and stats["connects"] > 1, stats
+    print(f"binance_usdm {fault}: {stats}")

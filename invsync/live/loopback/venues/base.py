@@ -87,7 +87,9 @@ class Connection:
         else:
             self.send(text, copies)
             self.flush_held()
-        if plan.disconnect or plan.shutdown:
+        if plan.shutdown and not plan.disconnect and self.ex.end_connection(self):
+            stats["shutdown"] += 1
+        elif plan.disconnect or plan.shutdown:
             stats["disconnect"] += 1
             self.close_soon()
 
@@ -200,6 +202,10 @@ class DerivativeLoopback:
 
     def _encoder(self) -> Encoder:
         raise NotImplementedError
+
+    def end_connection(self, conn: Connection) -> bool:
+        """The ``shutdown`` fault in the venue's own form; False: close the socket instead."""
+        return False
 
     def topic_of(self, message: dict[str, Any]) -> str | None:
         """The subscription topic a push belongs to (None: every subscriber gets it)."""

@@ -276,7 +276,8 @@ def rest_order(o: ev.OrderReported, clock: Clock) -> dict[str, Any]:
     order_type = o.order_type.upper()
     return {
         "avgPrice": plain(o.average_price) if o.average_price is not None else "0",
-        "clientOrderId": _client_id(o, False),
+        # Only the venue's own orders (liquidations) have no client id in the model.
+        "clientOrderId": _client_id(o, o.client_order_id is None),
         "cumQuote": plain(o.filled_quantity * (o.average_price or _ZERO)),
         "executedQty": plain(o.filled_quantity),
         "orderId": number(o.order_id),
