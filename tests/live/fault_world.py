@@ -113,7 +113,9 @@ def _model_status(status: str) -> str:
     return "open" if status == "new" else status
 
 
-async def _world(name: str, faults: Faults, seed: int, steps: int, workdir: Path) -> Cell:
+async def _world(
+    name: str, faults: Faults, seed: int, steps: int, workdir: Path, resync: bool
+) -> Cell:
     cell = Cell(name, seed)
     rng = random.Random(seed)
     ex = make_loopback(
@@ -155,6 +157,8 @@ async def _world(name: str, faults: Faults, seed: int, steps: int, workdir: Path
     t0 = time.monotonic()
     async with ex:
         cfg = attrs.evolve(CONFIG, jitter_seed=seed)
+        if not resync:  # the teeth check: no periodic or final snapshot
+            cfg = attrs.evolve(cfg, reconcile_interval=1000.0)
         client = BinanceSpotClient(ex.rest_url, ex.ws_api_url, KEY, SECRET, cfg)
         runner = Runner(client, path, Inventory([BTCUSDT]), cfg, on_apply=on_apply)
         runner_box.append(runner)
@@ -171,7 +175,8 @@ async def _world(name: str, faults: Faults, seed: int, steps: int, workdir: Path
             await ex.drain()
             deadline = time.monotonic() + 10
             await runner.wait_synced(8)
-            await runner.reconcile(8)
+            if resync:
+                await runner.reconcile(8)
             while not runner.quiet() and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
             await ex.drain()
@@ -273,12 +278,23 @@ def _check_p2(ex: Any, inv: Inventory, cids: list[str], cell: Cell) -> None:
             )
 
 
-def run_world(name: str, seed: int, steps: int = 40, workdir: Path | None = None) -> Cell:
-    """Run one cell of the matrix (its own event loop, bounded in time)."""
-    faults = CELLS[name]
+def run_world(
+    name: str,
+    seed: int,
+    steps: int = 40,
+    workdir: Path | None = None,
+    resync: bool = True,
+    faults: Faults | None = None,
+) -> Cell:
+    """Run one cell of the matrix (its own event loop, bounded in time).
+
+    ``resync=False`` leaves out the periodic and the final snapshot: under drops P2 must
+    then fail, which shows the check can.
+    """
+    faults = faults or CELLS[name]
     if workdir is None:
         workdir = Path(tempfile.mkdtemp(prefix="invsync-world-"))
-    return asyncio.run(asyncio.wait_for(_world(name, faults, seed, steps, workdir), 45))
+    return asyncio.run(asyncio.wait_for(_world(name, faults, seed, steps, workdir, resync), 45))
 
 
 def matrix_line(c: Cell) -> str:

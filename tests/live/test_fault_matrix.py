@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from invsync.live.loopback import Faults
 from tests.live.fault_world import CELLS, HEADER, matrix_line, run_world
 
 SEED = int(os.environ.get("INVSYNC_SEED", "1"))
@@ -31,3 +32,12 @@ def test_runner_keeps_p2_p3_p6_under_fault(name: str, tmp_path: Path) -> None:
     assert cell.replay_equal, f"seed {SEED} cell {name}: replay differs from the live Inventory"
     if name != "none":
         assert cell.injected, f"seed {SEED} cell {name}: the fault was never injected"
+
+
+def test_without_resync_lost_messages_break_p2(tmp_path: Path) -> None:
+    # The P2 oracle has teeth: with every push lost and no snapshot after the losses, fills
+    # the venue made on resting orders are never heard. (At 15 % drops the runner's REST
+    # answers and queries alone often repair everything, so the cell above cannot show it.)
+    cell = run_world("drop", SEED, workdir=tmp_path, resync=False, faults=Faults(drop=1.0))
+    assert cell.injected.get("drop", 0) > 0
+    assert cell.p2, f"seed {SEED}: P2 held although dropped messages were never resynced"
