@@ -4,7 +4,7 @@ Duplicates (a message or fill heard before), stale reports (older than one alrea
 for the same order or asset), gaps (the stream broke, the runner restarted), resyncs,
 reconciliation diffs, unknown outcomes, messages of unknown kinds, and rows whose events
 the Inventory refused or the codec could not read. Memory is bounded: the newest
-200,000 ids are remembered, the first 100,000 anomalies listed (all are counted).
+100,000 ids are remembered, the first 100,000 anomalies listed (all are counted).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import attrs
 from core import events as ev
 from invsync.live.records import Row
 
-_REMEMBER = 200_000  # ids kept for duplicate detection (oldest forgotten first)
+_REMEMBER = 100_000  # ids kept for duplicate detection (oldest forgotten first)
 
 
 @attrs.frozen(slots=True)

@@ -17,7 +17,7 @@ from core import events as ev
 from core.errors import InventoryError
 from invsync.live.anomalies import Anomalies
 from invsync.live.journal import Journal, JournalError
-from invsync.live.records import CODECS, Row
+from invsync.live.records import Row, codec_for
 
 log = logging.getLogger("invsync.live.journal")
 
@@ -44,7 +44,7 @@ def apply_row(
 
 def rebuild(journal: Journal, anomalies: Anomalies | None = None) -> tuple[Inventory, int]:
     """The Inventory after every committed row, and the number of rows applied."""
-    decode = CODECS[journal.codec]
+    decode = codec_for(journal.codec)
     after = 0
     cp = journal.latest_checkpoint()
     if cp is not None:
@@ -80,7 +80,7 @@ class JournaledInventory:
         on_apply: Callable[[Row, list[ev.Event], str | None], None] | None = None,
     ) -> None:
         self.journal = journal
-        self.decode = CODECS[journal.codec]
+        self.decode = codec_for(journal.codec)
         self.anomalies = Anomalies()
         self.checkpoint_every = checkpoint_every
         self.on_apply = on_apply

@@ -217,3 +217,18 @@ def binance_spot_events(row: Row) -> list[ev.Event]:
 CODECS: Final[dict[str, Callable[[Row], list[ev.Event]]]] = {
     "binance_spot": binance_spot_events,
 }
+
+#: Codecs registered by the module that defines them (imported on first use, e.g. by replay).
+_PROVIDERS: Final = {"ccxt": "invsync.live.ccxt_route"}
+
+
+def codec_for(name: str) -> Callable[[Row], list[ev.Event]]:
+    """The row decoder a journal names (importing the module that registers it if needed)."""
+    if name not in CODECS and name in _PROVIDERS:
+        import importlib
+
+        importlib.import_module(_PROVIDERS[name])
+    try:
+        return CODECS[name]
+    except KeyError:
+        raise Unreadable(f"no codec {name!r} (known: {', '.join(sorted(CODECS))})") from None

@@ -434,10 +434,8 @@ class Runner:
             (k, d) for k, d in self._doubts.items() if d.due <= now and k not in self._outstanding
         ]
         due.sort(key=lambda kd: kd[1].due)
-        for key, d in due[: cfg.queries_per_cycle]:
-            if self._closing:
-                return
-            await self._query(key, d)
+        # Concurrently (a slow venue must not stretch the cycle to N timeouts), bounded.
+        await asyncio.gather(*(self._query(k, d) for k, d in due[: cfg.queries_per_cycle]))
 
     async def _query(self, key: str, d: _Doubt) -> None:
         current = self.inventory.order(key)

@@ -51,7 +51,7 @@ CELLS: dict[str, Faults] = {
     "serverShutdown": Faults(shutdown=0.06),
     "rest_5xx": Faults(rest_5xx=0.15),
     "rest_timeout": Faults(rest_timeout=0.1, timeout=0.6),
-    "rate_limit_429": Faults(rate_limit=0.05, retry_after=1),
+    "rate_limit_429": Faults(rate_limit=0.08, retry_after=1),
     "unknown_outcome": Faults(unknown_outcome=0.3),
     "mix": Faults(
         drop=0.05,
