@@ -159,6 +159,13 @@ def test_crossing_limit_and_market_orders_trade_at_once_and_list_fills() -> None
             maker.pop("timeInForce")
             lm = await c.request("POST", "/api/v3/order", maker)
             assert (lm.status, lm.json["code"]) == (400, -2010)
+            resting = dict(maker, price="40000", newClientOrderId="lm2")
+            ok = await c.request("POST", "/api/v3/order", resting)
+            assert "status" not in ok.json  # LIMIT_MAKER answers ACK unless asked otherwise
+            q = await c.request(
+                "GET", "/api/v3/order", {"symbol": "BTCUSDT", "orderId": ok.json["orderId"]}
+            )
+            assert (q.json["type"], q.json["status"]) == ("LIMIT_MAKER", "NEW")
             assert ex.model.balance("BTC").total == Decimal("1") + Decimal("0.01") * Decimal(
                 "0.999"
             ) - Decimal("0.5")

@@ -7,8 +7,6 @@ import socket
 import time
 from decimal import Decimal
 
-import aiohttp
-
 from core.adapters import binance_spot
 from core.events import BalanceReported, CashChanged, FillReported, OrderReported
 from tests.live.conftest import SignedClient, make_loopback, receive_events, run
@@ -120,14 +118,18 @@ def test_subscription_refuses_a_bad_signature_key_or_stale_timestamp() -> None:
     run(go())
 
 
-def test_stop_closes_subscribed_sockets_and_frees_the_port() -> None:
+def test_stop_announces_server_shutdown_closes_sockets_and_frees_the_port() -> None:
     async def go() -> None:
         ex = make_loopback()
-        async with ex, SignedClient(ex) as c:
+        async with SignedClient(ex) as c:
+            await ex.start()
             ws, _ = await c.user_stream()
             port = ex.port
-        msg = await ws.receive(timeout=5)
-        assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            await ex.stop()
+            closes: list[int] = []
+            msgs = await receive_events(ws, closes=closes)
+            assert [m["event"]["e"] for m in msgs] == ["serverShutdown"]
+            assert closes == [1001]
         # The port is free again: a new exchange can bind it.
         again = make_loopback(port=port)
         async with again:

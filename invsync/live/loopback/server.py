@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import heapq
 import json
 import random
 import re
@@ -114,8 +115,12 @@ class _Connection:
         self.closing = False
         self.held: list[tuple[str, int]] = []
         self.hold_timer: asyncio.TimerHandle | None = None
-        self.delayed: dict[int, tuple[asyncio.TimerHandle, str, int]] = {}
-        self._delay_keys = 0
+        # Delayed pushes as (due, publication number, text, copies), a heap; one timer.
+        self.delayed: list[tuple[float, int, str, int]] = []
+        self._published = 0
+        self._delay_timer: asyncio.TimerHandle | None = None
+        self._delay_fires_at = 0.0
+        self._burst_start: float | None = None
         self.writer = asyncio.get_running_loop().create_task(self._write())
 
     # --- pushes with faults ------------------------------------------------------------
@@ -132,12 +137,10 @@ class _Connection:
         copies = 2 if plan.duplicate else 1
         if plan.duplicate:
             stats["duplicate"] += 1
+        self._published += 1
         if plan.delay > 0:
             stats["delay"] += 1
-            key = self._delay_keys
-            self._delay_keys += 1
-            handle = asyncio.get_running_loop().call_later(plan.delay, self._release, key)
-            self.delayed[key] = (handle, text, copies)
+            self._delay(text, copies, plan.delay)
         elif plan.reorder:
             stats["reorder"] += 1
             self.held.append((text, copies))
@@ -159,10 +162,39 @@ class _Connection:
         for _ in range(copies):
             self.queue.put_nowait(("text", text))
 
-    def _release(self, key: int) -> None:
-        entry = self.delayed.pop(key, None)
-        if entry is not None and not self.closing:
-            self._send(entry[1], entry[2])
+    def _delay(self, text: str, copies: int, delay: float) -> None:
+        # Dues count from the start of the synchronous burst that published the message,
+        # and ties go by publication: the order delayed pushes leave in is the seed's alone,
+        # however long the burst took to queue.
+        loop = asyncio.get_running_loop()
+        if self._burst_start is None:
+            self._burst_start = loop.time()
+            loop.call_soon(self._end_burst)
+        due = self._burst_start + delay
+        heapq.heappush(self.delayed, (due, self._published, text, copies))
+        self._arm()
+
+    def _end_burst(self) -> None:
+        self._burst_start = None
+
+    def _arm(self) -> None:
+        if not self.delayed:
+            return
+        due = self.delayed[0][0]
+        if self._delay_timer is not None:
+            if self._delay_fires_at <= due:
+                return
+            self._delay_timer.cancel()
+        self._delay_fires_at = due
+        self._delay_timer = asyncio.get_running_loop().call_at(due, self._release_due)
+
+    def _release_due(self) -> None:
+        self._delay_timer = None
+        while self.delayed and self.delayed[0][0] <= self._delay_fires_at:
+            _, _, text, copies = heapq.heappop(self.delayed)
+            if not self.closing:
+                self._send(text, copies)
+        self._arm()
 
     def flush_held(self) -> None:
         """Send the messages held back for reordering."""
@@ -175,11 +207,13 @@ class _Connection:
                 self._send(text, copies)
 
     def drain(self) -> None:
-        """Send every delayed and held message now."""
-        for key in sorted(self.delayed):
-            handle, text, copies = self.delayed.pop(key)
-            handle.cancel()
-            if not self.closing:
+        """Send every delayed message now (in publication order), then the held ones."""
+        if self._delay_timer is not None:
+            self._delay_timer.cancel()
+            self._delay_timer = None
+        waiting, self.delayed = sorted(self.delayed, key=lambda d: d[1]), []
+        if not self.closing:
+            for _, _, text, copies in waiting:
                 self._send(text, copies)
         self.flush_held()
 
@@ -192,8 +226,8 @@ class _Connection:
         if self.closing:
             return
         self.closing = True
-        for handle, _, _ in self.delayed.values():
-            handle.cancel()
+        if self._delay_timer is not None:
+            self._delay_timer.cancel()
         self.delayed.clear()
         if self.hold_timer is not None:
             self.hold_timer.cancel()
@@ -312,8 +346,9 @@ class LoopbackExchange:
         """Close every connection and the listening socket (bounded: about a second)."""
         if self._closing is not None:
             self._closing.set()
+        # A planned stop: serverShutdown first, as Binance announces maintenance.
         for conn in list(self._connections):
-            conn.close_soon("close")
+            conn.close_soon("shutdown")
         conns = list(self._connections)
         if conns:
             await asyncio.wait([c.writer for c in conns], timeout=1.0)
@@ -494,7 +529,8 @@ class LoopbackExchange:
         taken = self._by_client_id.get(cid)
         if taken is not None and self.model.orders[taken].is_open:
             raise _refuse_new("Duplicate order sent.")
-        resp_type = params.get("newOrderRespType", "FULL")
+        # rest-api.md: MARKET and LIMIT answer FULL by default, other types ACK.
+        resp_type = params.get("newOrderRespType", "FULL" if otype != "LIMIT_MAKER" else "ACK")
         if resp_type not in ("ACK", "RESULT", "FULL"):
             raise ApiError(400, -1102, "Mandatory parameter 'newOrderRespType' was malformed.")
         last = self.model.prices.get(inst.symbol)
