@@ -240,3 +240,21 @@ def test_weight_budget_never_spends_more_than_its_window_allows() -> None:
             assert budget.used(loop.time()) <= 100
 
     run(scenario())
+
+
+def test_connection_age_limit_reconnects_without_backoff_and_resyncs(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        # Binance closes a connection at 24 h; the runner replaces it first (here: 0.3 s).
+        aged = attrs.evolve(FAST, max_connection_age=0.3, backoff_initial=5.0, backoff_max=5.0)
+        async with make_loopback() as ex, _runner(ex, tmp_path / "j", aged) as runner:
+            await _until(lambda: runner.counters["connects"] >= 3, timeout=3.0)
+            await runner.wait_synced(3)
+            assert runner.counters["snapshots"] >= runner.counters["connects"] - 1
+            reasons = [
+                b["reason"]
+                for k, _, b in _rows(tmp_path / "j")
+                if k == "status" and isinstance(b, dict) and b["state"] == "disconnected"
+            ]
+            assert reasons and all("age limit" in str(r) for r in reasons)
+
+    run(scenario())
