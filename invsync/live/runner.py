@@ -520,7 +520,8 @@ class Runner:
                 "trades": {s: replies[f"trades:{s}"].text for s in self.symbols},
             }
         )
-        diff = self._diff(body)
+        # Before the first snapshot there is no local view to compare.
+        diff = self._diff(body) if self.inventory.sync_state != "unknown" else {}
         if diff:
             # A periodic check that differs found drift; after a gap a difference is expected.
             level = logging.WARNING if why == "periodic reconciliation" else logging.INFO
