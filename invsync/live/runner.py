@@ -521,7 +521,8 @@ class Runner:
             }
         )
         # Before the first snapshot there is no local view to compare.
-        diff = self._diff(body) if self.inventory.sync_state != "unknown" else {}
+        first = self.counters["snapshots"] == 0 and not self.book.restored
+        diff = {} if first else self._diff(body)
         if diff:
             # A periodic check that differs found drift; after a gap a difference is expected.
             level = logging.WARNING if why == "periodic reconciliation" else logging.INFO
