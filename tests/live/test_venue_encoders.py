@@ -413,8 +413,9 @@ def _trades_sizes_aside(events: list[ev.Event]) -> list[ev.Event]:
             trades = tuple(
                 attrs.evolve(t, order_quantity=None, leaves_quantity=None) for t in e.trades
             )
-            e = attrs.evolve(e, trades=trades)
-        out.append(e)
+            out.append(attrs.evolve(e, trades=trades))
+        else:
+            out.append(e)
     return out
 
 

@@ -1,327 +1,295 @@
-"""The derivative venues' clients against their loopback exchanges on 127.0.0.1.
+"""The derivative venues' clients against their loopbacks: handshakes, refusals, keepalive.
 
-Each test starts a venue loopback (a real aiohttp server backed by ``ExchangeModel``),
-points the venue's client at it and feeds an ``Inventory`` from the client's private
-stream and REST snapshots, the way a runner does: connect, snapshot after every
-(re)subscription, apply every pushed message, reconnect after a break. The bot places
-orders over REST while the venue fills them, moves the price, pays funding and
-liquidates. Under seeded faults (drop, duplicate, reorder, delay, disconnect) the
-Inventory must converge to the model's truth once the faults stop and a final snapshot
-is taken (P2); every failure prints the seed. Servers are stopped by the tests; every
-wait is bounded.
+Each test starts a venue loopback on 127.0.0.1 (a real aiohttp server backed by
+``ExchangeModel``) and drives the venue's runner client (``BybitVenue``, ``OkxVenue``,
+``BinanceUsdmVenue``) directly: what a failed auth, login or subscription does (the
+stream does not start; the venue's answer, read by the adapter, makes the account
+stale), that requests are signed as the venue checks them (a wrong secret is refused
+with the venue's code), that an order query answers "not found" in the venue's way, and
+the USD-M listen key's life (keepalive, expiry, a new key). The fault matrix with the
+runner is tests/live/test_venue_runner.py. Every wait is bounded; servers are stopped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Coroutine
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import pytest
 
 from core import events as ev
-from core.adapters import bybit
+from core.adapters import binance_usdm, bybit, okx
 from core.instrument import Instrument
 from core.inventory import Inventory
-from core.requests import QueryOrder, ResyncAccount
-from invsync.live.loopback.faults import Faults
-from invsync.live.loopback.venues.base import DerivativeLoopback
+from invsync.live.loopback.venues.binance_usdm import BinanceUsdmLoopback
 from invsync.live.loopback.venues.bybit import BybitLoopback
-from invsync.live.venues.bybit.client import BybitClient
+from invsync.live.loopback.venues.okx import OkxLoopback
+from invsync.live.records import CODECS, Row
+from invsync.live.venue import StreamEnded
+from invsync.live.venues.binance_usdm.venue import BinanceUsdmVenue
+from invsync.live.venues.bybit.venue import BybitVenue
 from invsync.live.venues.credentials import Credentials
-from invsync.live.venues.transport import StreamRefused
+from invsync.live.venues.okx.venue import OkxVenue
 
+T = TypeVar("T")
 D = Decimal
-KEY, SECRET = "loopback-key", "loopback-secret"
+KEY, SECRET, PASS = "loopback-key", "loopback-secret", "loopback-pass"
 BTCUSDT = Instrument(symbol="BTCUSDT", kind="linear", base="BTC", quote="USDT")
-
-# Every message arrives at least once (P2 needs no snapshot), in any order, some twice.
-SHUFFLED = Faults(duplicate=0.15, reorder=0.15, delay=0.15, max_delay=0.05, reorder_hold=0.05)
-LOSSY = Faults(drop=0.1, duplicate=0.1, reorder=0.1, delay=0.1, max_delay=0.05, reorder_hold=0.05)
-BROKEN = Faults(disconnect=0.08, duplicate=0.05, delay=0.05, max_delay=0.05)
+SWAP = Instrument(
+    symbol="BTC-USDT-SWAP", kind="linear", base="BTC", quote="USDT", contract_size=D("0.01")
+)
 
 
-class Follower:
-    """What a runner does with a venue client, reduced to the stream and snapshots."""
-
-    def __init__(self, client: Any, inventory: Inventory) -> None:
-        self.client = client
-        self.inv = inventory
-        self.connects = 0
-        self.snapshots = 0
-        self.refusals = 0
-        self.messages = 0
-        self.queries = 0
-        self.tasks: list[asyncio.Task[None]] = []
-
-    def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self.tasks = [loop.create_task(self._run()), loop.create_task(self._requests())]
-
-    async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.client.close()
-
-    async def _requests(self) -> None:
-        """Answer what the core asks for: order queries and resyncs."""
-        while True:
-            for r in self.inv.take_requests():
-                if isinstance(r, QueryOrder):
-                    self.queries += 1
-                    answer = await self.client.query_order(r.symbol, r.client_order_id, r.order_id)
-                    for e in answer:
-                        self.inv.apply(e)
-                elif isinstance(r, ResyncAccount):
-                    await self.resync()
-            await asyncio.sleep(0.02)
-
-    async def resync(self) -> None:
-        for e in await self.client.snapshot():
-            self.inv.apply(e)
-        self.snapshots += 1
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.client.connect()
-            except (StreamRefused, aiohttp.ClientError, OSError):
-                self.refusals += 1
-                await asyncio.sleep(0.05)
-                continue
-            self.connects += 1
-            # The core asks for the snapshot every (re)connection needs (ResyncAccount).
-            self.inv.apply(ev.StreamConnected(stream=self.client.stream_name))
-            while True:
-                try:
-                    msg = await self.client.receive()
-                except (aiohttp.ClientError, OSError):
-                    msg = None
-                if msg is None:
-                    self.inv.apply(
-                        ev.StreamDisconnected(stream=self.client.stream_name, reason="closed")
-                    )
-                    break
-                self.messages += 1
-                for e in self.client.parse(msg):
-                    self.inv.apply(e)
+def run(coro: Coroutine[Any, Any, T], timeout: float = 20.0) -> T:
+    """One test coroutine on a fresh loop, failed after ``timeout`` seconds."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
-def differences(inv: Inventory, ex: DerivativeLoopback, keys: list[str]) -> list[str]:
-    """Where the Inventory differs from the model's truth (empty: converged)."""
-    out = []
-    model = ex.model
-    for inst in model.instruments.values():
-        truth = model.position(inst.symbol)
-        mine = inv.position(inst.symbol)
-        if (mine.quantity, mine.entry_price) != (truth.quantity, truth.entry_price):
-            out.append(f"position {inst.symbol}: {mine} != {truth}")
-        settle = inst.settle
-        b, t = inv.balance(settle), model.balance(settle)
-        if (b.total, b.free) != (t.total, t.free):
-            out.append(f"balance {settle}: {b} != {t}")
-    for key in keys:
-        o, t2 = inv.order(key), model.order(key)
-        assert t2 is not None
-        status = "open" if t2.status == "new" else t2.status  # the core's name of a live order
-        if o is None or (o.status, o.filled_quantity) != (status, t2.filled):
-            out.append(f"order {key}: {o} != {t2.status} {t2.filled}")
-    return out
+def answer_events(codec: str, op: str, reply: Any, cid: str) -> list[ev.Event]:
+    """What the runner's journal row of this answer yields (the venue's pure codec)."""
+    body = {"op": op, "cid": cid, "status": reply.status, "text": reply.text, "error": reply.error}
+    return CODECS[codec](Row(1, "answer", "rest", json.dumps(body)))
 
 
-async def converge(
-    inv: Inventory,
-    ex: DerivativeLoopback,
-    follower: Follower,
-    keys: list[str],
-    seed: int,
-    resync: bool,
-) -> None:
-    """Stop the faults, deliver what is held, resync if messages may be lost, and wait
-    (bounded) for equality."""
-    ex.faults = Faults()
-    await ex.drain()
-    if resync:
-        await follower.resync()
-    for _ in range(100):
-        if not differences(inv, ex, keys):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(
-        f"seed {seed}: no convergence: {differences(inv, ex, keys)}; stats {dict(ex.stats)}"
-    )
+# --- Bybit ------------------------------------------------------------------------------------
 
 
-async def bot_and_venue(
-    ex: DerivativeLoopback,
-    place: Callable[[str, str, str, Decimal, Decimal | None], Awaitable[list[ev.Event]]],
-    inv: Inventory,
-    symbol: str,
-    unit: Decimal,
-) -> list[str]:
-    """The account's life: open, add, flip, close by liquidation, funding both ways."""
-    keys = []
-
-    async def order(key: str, side: str, qty: str, price: str | None) -> None:
-        q = D(qty) / unit
-        p = None if price is None else D(price)
-        inv.submit(client_order_id=key, symbol=symbol, side=side, quantity=q, price=p)
-        for e in await place(key, symbol, side, q, p):
-            inv.apply(e)
-        keys.append(key)
-        await asyncio.sleep(0.01)
-
-    await order("b1", "buy", "2", "99")  # rests below the last price (100)
-    ex.fill("b1", D("0.5") / unit)  # open long, partial
-    await asyncio.sleep(0.01)
-    ex.match(symbol, D("98"))  # fills the rest
-    await order("s1", "sell", "3", None)  # market: flips to short 1
-    ex.funding(symbol, D("-1.5"))
-    ex.funding(symbol, D("0.25"))
-    await order("b2", "buy", "0.5", "97")
-    ex.cancel("b2")
-    await order("s2", "sell", "1", "120")  # rests
-    ex.match(symbol, D("121"))  # fills s2: short 2
-    ex.liquidate(symbol, D("5") / unit, D("125"))  # closes the short
-    await order("b3", "buy", "1", "90")  # stays open
-    await asyncio.sleep(0.05)
-    return keys
-
-
-async def _bybit_run(seed: int, faults: Faults) -> tuple[Follower, BybitLoopback]:
-    ex = BybitLoopback(
-        [BTCUSDT],
-        {"USDT": D("10000")},
-        seed=seed,
-        faults=faults,
-        prices={"BTCUSDT": D("100")},
-        api_key=KEY,
-        api_secret=SECRET,
-    )
-    await ex.start()
-    client = BybitClient(
+def _bybit_venue(ex: BybitLoopback, secret: str = SECRET) -> BybitVenue:
+    return BybitVenue(
         rest_url=ex.rest_url,
         ws_url=ex.ws_private_url,
-        credentials=Credentials(KEY, SECRET),
+        credentials=Credentials(KEY, secret),
+        instruments=[BTCUSDT],
         timeout=2.0,
     )
-    inv = Inventory([BTCUSDT])
-    follower = Follower(client, inv)
-    follower.start()
-    try:
-        await _wait(lambda: ex.ready_connections > 0 and follower.snapshots > 0, seed)
-        keys = await bot_and_venue(ex, client.place, inv, "BTCUSDT", D(1))
-        lossy = bool(faults.drop or faults.disconnect)
-        await converge(inv, ex, follower, keys, seed, resync=lossy)
-    finally:
-        await follower.stop()
-        await ex.stop()
-    return follower, ex
 
 
-async def _wait(condition: Callable[[], bool], seed: int, timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"seed {seed}: timed out waiting")
-
-
-def test_bybit_client_follows_a_perfect_loopback() -> None:
-    follower, ex = asyncio.run(asyncio.wait_for(_bybit_run(1, Faults()), 30))
-    assert follower.connects == 1 and follower.snapshots == 1 and follower.messages > 20
-    assert ex.model.position("BTCUSDT").quantity == 0  # the liquidation closed it
-
-
-@pytest.mark.parametrize("seed", [7, 8])
-def test_bybit_stream_alone_converges_under_duplicates_reorders_and_delays(seed: int) -> None:
-    follower, ex = asyncio.run(asyncio.wait_for(_bybit_run(seed, SHUFFLED), 30))
-    assert follower.snapshots == 1, seed  # no resync: the pushes alone converged
-    assert ex.stats["duplicate"] + ex.stats["reorder"] + ex.stats["delay"] > 0, seed
-
-
-@pytest.mark.parametrize("seed", [3, 4])
-def test_bybit_client_converges_after_lossy_pushes(seed: int) -> None:
-    _, ex = asyncio.run(asyncio.wait_for(_bybit_run(seed, LOSSY), 30))
-    assert ex.stats["drop"] + ex.stats["duplicate"] + ex.stats["reorder"] > 0, seed
-
-
-@pytest.mark.parametrize("seed", [5, 6])
-def test_bybit_client_reconnects_and_resyncs_after_disconnects(seed: int) -> None:
-    follower, ex = asyncio.run(asyncio.wait_for(_bybit_run(seed, BROKEN), 30))
-    assert ex.stats["disconnect"] > 0 and follower.connects > 1, (seed, dict(ex.stats))
-
-
-def test_bybit_failed_auth_is_refused_and_makes_the_account_stale() -> None:
-    async def run() -> None:
-        ex = BybitLoopback([BTCUSDT], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET)
-        async with ex:
-            bad = BybitClient(
-                rest_url=ex.rest_url,
-                ws_url=ex.ws_private_url,
-                credentials=Credentials(KEY, "wrong-secret"),
-                timeout=2.0,
-            )
-            with pytest.raises(StreamRefused, match="auth failed"):
-                await bad.connect()
-            await bad.close()
-            # The answer itself, read by the adapter, breaks the stream for the core.
+def test_bybit_failed_auth_ends_the_stream_and_makes_the_account_stale() -> None:
+    async def go() -> None:
+        async with BybitLoopback(
+            [BTCUSDT], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET
+        ) as ex:
+            venue = _bybit_venue(ex, "wrong-secret")
+            with pytest.raises(StreamEnded, match="auth failed"):
+                async with venue.subscribe():
+                    pass
+            await venue.close()
+            # The answers themselves, read by the adapter, break the stream for the core.
             async with aiohttp.ClientSession() as s, s.ws_connect(ex.ws_private_url) as ws:
                 await ws.send_str(json.dumps({"op": "auth", "args": [KEY, 1, "00"]}))
-                answer = json.loads((await ws.receive(timeout=2)).data)
+                refused_auth = json.loads((await ws.receive(timeout=2)).data)
                 await ws.send_str(json.dumps({"op": "subscribe", "args": ["order"]}))
-                refused = json.loads((await ws.receive(timeout=2)).data)
+                refused_sub = json.loads((await ws.receive(timeout=2)).data)
             inv = Inventory([BTCUSDT])
-            for e in bybit.parse(answer) + bybit.parse(refused):
+            inv.apply(ev.StreamConnected(stream=bybit.STREAM))
+            inv.apply(ev.SnapshotTaken(version=1))  # synced
+            assert inv.sync_state == "synced"
+            for e in bybit.parse(refused_auth) + bybit.parse(refused_sub):
                 assert isinstance(e, ev.StreamDisconnected)
                 inv.apply(e)
-            assert inv.sync_state in ("stale", "unknown")
+            assert inv.sync_state == "stale"
             assert ex.ready_connections == 0
 
-    asyncio.run(asyncio.wait_for(run(), 20))
+    run(go())
 
 
-def test_bybit_order_query_and_refusals_over_rest() -> None:
-    async def run() -> None:
-        ex = BybitLoopback(
+def test_bybit_requests_are_signed_and_answers_read_by_the_codec() -> None:
+    async def go() -> None:
+        async with BybitLoopback(
             [BTCUSDT],
             {"USDT": D("100")},
             prices={"BTCUSDT": D("100")},
             api_key=KEY,
             api_secret=SECRET,
-        )
-        async with ex:
-            client = BybitClient(
-                rest_url=ex.rest_url,
-                ws_url=ex.ws_private_url,
-                credentials=Credentials(KEY, SECRET),
-                timeout=2.0,
+        ) as ex:
+            venue = _bybit_venue(ex)
+            placed = await venue.place("BTCUSDT", "buy", D("1"), D("90"), "q1")
+            assert placed.ok and answer_events("bybit", "place", placed, "q1") == []
+            found = answer_events("bybit", "query", await venue.query("BTCUSDT", "q1", None), "q1")
+            assert [(e.client_order_id, e.status) for e in found] == [("q1", "new")]  # type: ignore[union-attr]
+            missing = answer_events(
+                "bybit", "query", await venue.query("BTCUSDT", "no", None), "no"
             )
-            assert await client.place("q1", "BTCUSDT", "buy", D("1"), D("90")) == []
-            [report] = await client.query_order("BTCUSDT", "q1", None)
-            assert isinstance(report, ev.OrderReported) and report.status == "new"
-            assert report.client_order_id == "q1"
-            [missing] = await client.query_order("BTCUSDT", "nope", None)
-            assert missing == ev.OrderNotFound(client_order_id="nope", order_id=None)
-            [dup] = await client.place("q1", "BTCUSDT", "buy", D("1"), D("90"))
-            assert isinstance(dup, ev.SubmissionFailed)
-            [gone] = await client.cancel("nope", "BTCUSDT")
-            assert isinstance(gone, ev.CancelFailed) and "110001" in gone.reason
-            wrong = BybitClient(
-                rest_url=ex.rest_url,
-                ws_url=ex.ws_private_url,
-                credentials=Credentials(KEY, "bad"),
-                timeout=2.0,
+            assert missing == [ev.OrderNotFound(client_order_id="no", order_id=None)]
+            again = await venue.place("BTCUSDT", "buy", D("1"), D("90"), "q1")
+            [dup] = answer_events("bybit", "place", again, "q1")
+            assert isinstance(dup, ev.SubmissionFailed) and "110072" in dup.reason
+            gone = await venue.cancel("BTCUSDT", "no", None)
+            [refused] = answer_events("bybit", "cancel", gone, "no")
+            assert isinstance(refused, ev.CancelFailed) and "110001" in refused.reason
+            wrong = _bybit_venue(ex, "bad")
+            [bad] = answer_events(
+                "bybit", "place", await wrong.place("BTCUSDT", "buy", D(1), D(90), "q2"), "q2"
             )
-            [refused] = await wrong.place("q2", "BTCUSDT", "buy", D("1"), D("90"))
-            assert isinstance(refused, ev.SubmissionFailed) and "10004" in refused.reason
-            await client.close()
+            assert isinstance(bad, ev.SubmissionFailed) and "10004" in bad.reason
+            await venue.close()
             await wrong.close()
 
-    asyncio.run(asyncio.wait_for(run(), 20))
+    run(go())
+
+
+# --- OKX ------------------------------------------------------------------------------------
+
+
+def _okx_venue(ex: OkxLoopback, passphrase: str = PASS) -> OkxVenue:
+    return OkxVenue(
+        rest_url=ex.rest_url,
+        ws_url=ex.ws_private_url,
+        credentials=Credentials(KEY, SECRET, passphrase),
+        instruments=[SWAP],
+        timeout=2.0,
+    )
+
+
+def test_okx_failed_login_ends_the_stream_and_makes_the_account_stale() -> None:
+    async def go() -> None:
+        async with OkxLoopback(
+            [SWAP], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET, passphrase=PASS
+        ) as ex:
+            venue = _okx_venue(ex, "wrong-pass")
+            with pytest.raises(StreamEnded, match="60009"):
+                async with venue.subscribe():
+                    pass
+            await venue.close()
+            async with aiohttp.ClientSession() as s, s.ws_connect(ex.ws_private_url) as ws:
+                await ws.send_str(json.dumps({"op": "subscribe", "args": [{"channel": "orders"}]}))
+                refused = json.loads((await ws.receive(timeout=2)).data)
+                await ws.send_str("ping")
+                pong = (await ws.receive(timeout=2)).data
+            assert pong == "pong" and okx.parse(pong) == []
+            inv = Inventory([SWAP])
+            inv.apply(ev.StreamConnected(stream=okx.VENUE))
+            inv.apply(ev.SnapshotTaken(version=1))  # synced
+            assert inv.sync_state == "synced"
+            [broken] = okx.parse(refused)
+            assert isinstance(broken, ev.StreamDisconnected)
+            inv.apply(broken)
+            assert inv.sync_state == "stale"
+
+    run(go())
+
+
+def test_okx_subscription_acks_then_pushes_flow() -> None:
+    async def go() -> None:
+        async with OkxLoopback(
+            [SWAP],
+            {"USDT": D("100")},
+            prices={SWAP.symbol: D("100")},
+            api_key=KEY,
+            api_secret=SECRET,
+            passphrase=PASS,
+        ) as ex:
+            venue = _okx_venue(ex)
+            async with venue.subscribe() as stream:
+                texts = stream.messages()
+                acks = [json.loads((await anext(texts))[1]) for _ in range(5)]
+                assert [a["event"] for a in acks] == ["login"] + ["subscribe"] * 4
+                placed = await venue.place(SWAP.symbol, "buy", D("100"), D("90"), "o1")
+                assert answer_events("okx", "place", placed, "o1") == []
+                _, text = await asyncio.wait_for(anext(texts), 2)
+                [order] = okx.parse(json.loads(text))
+                assert isinstance(order, ev.OrderReported) and order.client_order_id == "o1"
+            missing = await venue.query(SWAP.symbol, "nope", None)
+            assert answer_events("okx", "query", missing, "nope") == [
+                ev.OrderNotFound(client_order_id="nope", order_id=None)
+            ]
+            await venue.close()
+
+    run(go())
+
+
+# --- Binance USD-M ----------------------------------------------------------------------------
+
+
+def _usdm_venue(
+    ex: BinanceUsdmLoopback, keepalive: float = 1800.0, secret: str = SECRET
+) -> BinanceUsdmVenue:
+    return BinanceUsdmVenue(
+        rest_url=ex.rest_url,
+        ws_base=f"{ex.ws_base}/private",
+        credentials=Credentials(KEY, secret),
+        timeout=2.0,
+        keepalive=keepalive,
+    )
+
+
+def test_usdm_listen_key_is_kept_alive_and_a_lost_key_ends_the_stream() -> None:
+    async def go() -> None:
+        async with BinanceUsdmLoopback(
+            [BTCUSDT], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET
+        ) as ex:
+            venue = _usdm_venue(ex, keepalive=0.05)
+            async with venue.subscribe() as stream:
+                assert ex.ready_connections == 1
+                await asyncio.sleep(0.3)
+                assert ex.keepalives >= 2 and venue.keepalives_sent >= 2
+                ex.listen_key = None  # the venue forgets the key: the next keepalive gets -1125
+                with pytest.raises(StreamEnded):
+                    async for _ in stream.messages():
+                        pass
+            await venue.close()
+
+    run(go())
+
+
+def test_usdm_listen_key_expired_ends_the_stream_at_once_and_a_new_key_is_made() -> None:
+    async def go() -> None:
+        async with BinanceUsdmLoopback(
+            [BTCUSDT], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET
+        ) as ex:
+            venue = _usdm_venue(ex)
+            async with venue.subscribe() as stream:
+                first = ex.listen_key
+                ex.expire_listen_keys()
+                texts = []
+                with pytest.raises(StreamEnded) as ended:
+                    async for _, text in stream.messages():
+                        texts.append(text)
+                assert ended.value.now and ended.value.reason == "listenKeyExpired"
+            [gone] = binance_usdm.parse(json.loads(texts[-1]))
+            assert gone == ev.StreamDisconnected(
+                stream=binance_usdm.STREAM, reason="listenKeyExpired"
+            )
+            async with venue.subscribe():
+                assert ex.listen_key is not None and ex.listen_key != first
+                assert ex.ready_connections == 1
+            await venue.close()
+
+    run(go())
+
+
+def test_usdm_requests_are_signed_and_answers_read_by_the_codec() -> None:
+    async def go() -> None:
+        async with BinanceUsdmLoopback(
+            [BTCUSDT],
+            {"USDT": D("100")},
+            prices={"BTCUSDT": D("100")},
+            api_key=KEY,
+            api_secret=SECRET,
+        ) as ex:
+            venue = _usdm_venue(ex)
+            placed = await venue.place("BTCUSDT", "sell", D("1"), D("110"), "u1")
+            [report] = answer_events("binance_usdm", "place", placed, "u1")
+            assert isinstance(report, ev.OrderReported) and report.status == "new"
+            amended = await venue.amend("BTCUSDT", "u1", None, D("0.5"))
+            [smaller] = answer_events("binance_usdm", "amend", amended, "u1")
+            assert isinstance(smaller, ev.OrderReported) and smaller.quantity == D("0.5")
+            missing = await venue.query("BTCUSDT", "nope", None)
+            assert answer_events("binance_usdm", "query", missing, "nope") == [
+                ev.OrderNotFound(client_order_id="nope", order_id=None)
+            ]
+            cancel = await venue.cancel("BTCUSDT", "nope", None)
+            [refused] = answer_events("binance_usdm", "cancel", cancel, "nope")
+            assert isinstance(refused, ev.CancelFailed) and "-2011" in refused.reason
+            wrong = _usdm_venue(ex, secret="bad")
+            bad = await wrong.place("BTCUSDT", "buy", D("1"), D("90"), "u2")
+            [failed] = answer_events("binance_usdm", "place", bad, "u2")
+            assert isinstance(failed, ev.SubmissionFailed) and "-1022" in failed.reason
+            await venue.close()
+            await wrong.close()
+
+    run(go())

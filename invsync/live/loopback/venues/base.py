@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from aiohttp import WSCloseCode, web
 
@@ -255,7 +255,7 @@ class DerivativeLoopback:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> DerivativeLoopback:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
