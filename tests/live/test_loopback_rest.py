@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
+
+import pytest
 
 from core.adapters import binance_spot
 from core.events import FillReported, OrderReported, SnapshotTaken
@@ -297,3 +300,22 @@ def test_weight_budget_429_with_retry_after_then_418_when_ignored() -> None:
             assert (ex.stats["rate_limit"], ex.stats["ban"]) == (1, 1)
 
     run(go())
+
+
+def test_nothing_the_server_logs_carries_a_signature_or_the_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def go() -> None:
+        async with make_loopback() as ex, SignedClient(ex) as c:
+            await c.request("GET", "/api/v3/account")
+            await c.request("POST", "/api/v3/order", BUY, in_body=True)
+            bad = SignedClient(ex, secret="wrong")
+            await bad.request("GET", "/api/v3/account")
+            await bad.close()
+            ws, _ = await c.user_stream()
+            await ws.close()
+
+    with caplog.at_level(logging.DEBUG):
+        run(go())
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "signature" not in text and "loopback-secret" not in text and "loopback-key" not in text
