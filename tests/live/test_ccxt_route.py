@@ -138,14 +138,39 @@ async def _quiesce(runner: Runner, ex: LoopbackExchange | None = None) -> None:
 async def _world(seed: int, faults: Faults, steps: int, path: Path) -> dict[str, Any]:
     rng = random.Random(seed)
     ex = make_loopback(seed=seed, balances={"USDT": Decimal(100000), "BTC": Decimal(5)})
+    violations: list[str] = []
+    box: list[Runner] = []
+    checks = 0
+
+    def check(where: str) -> None:
+        # P3 (the true total inside the exposure) and P6 (free never above the truth),
+        # once synced; P3 is promised only without drops.
+        nonlocal checks
+        if not box or box[0].inventory.sync_state not in ("synced", "settling"):
+            return
+        inv = box[0].inventory
+        checks += 1
+        for asset in ASSETS:
+            true, x = ex.model.balance(asset), inv.exposure(asset)
+            if not faults.drop and not x.low <= true.total <= x.high:
+                violations.append(f"P3 {where}: {asset} {true.total} not in [{x.low}, {x.high}]")
+            if inv.balance(asset).free > true.free:
+                violations.append(f"P6 {where}: {asset} free {inv.balance(asset).free}")
+
+    def on_apply(row: Row, events: list[Any], error: str | None) -> None:
+        check(f"row {row.seq} ({row.kind})")
+
     async with ex:
-        runner = Runner(CcxtVenue(ccxt_binance(ex)), path, Inventory([BTC_USDT]), CONFIG)
+        venue = CcxtVenue(ccxt_binance(ex))
+        runner = Runner(venue, path, Inventory([BTC_USDT]), CONFIG, on_apply=on_apply)
+        box.append(runner)
         cids: list[str] = []
         async with runner:
             await runner.wait_synced(8)
             ex.faults = faults
             for _ in range(steps):
                 await _bot(rng, ex, runner, cids)
+                check("bot step")
                 await asyncio.sleep(0.02)
             await _quiesce(runner, ex)
             diffs = _p2(ex, runner.inventory, cids)
@@ -160,6 +185,8 @@ async def _world(seed: int, faults: Faults, steps: int, path: Path) -> dict[str,
         journal.close()
     return {
         "diffs": diffs,
+        "violations": violations[:5],
+        "checks": checks,
         "quiet": quiet,
         "replay_equal": state_digest(replayed, tuple(cids)) == live,
         "orders": len(cids),
@@ -171,7 +198,8 @@ async def _world(seed: int, faults: Faults, steps: int, path: Path) -> dict[str,
 def test_the_runner_over_ccxt_converges_to_the_model(tmp_path: Path) -> None:
     seed = 3
     out = run(_world(seed, Faults(), 30, tmp_path / "ccxt.journal"), 40)
-    assert out["diffs"] == [], f"seed {seed}: {out}"
+    assert out["diffs"] == [] and out["violations"] == [], f"seed {seed}: {out}"
+    assert out["checks"] > 50, f"seed {seed}: {out}"
     assert out["quiet"] and out["replay_equal"], f"seed {seed}: {out}"
     assert out["orders"] >= 8, f"seed {seed}: {out}"
 
@@ -179,7 +207,7 @@ def test_the_runner_over_ccxt_converges_to_the_model(tmp_path: Path) -> None:
 def test_the_runner_over_ccxt_converges_under_a_fault_mix(tmp_path: Path) -> None:
     seed = 8
     out = run(_world(seed, MIX, 30, tmp_path / "ccxt-mix.journal"), 50)
-    assert out["diffs"] == [], f"seed {seed}: {out}"
+    assert out["diffs"] == [] and out["violations"] == [], f"seed {seed}: {out}"
     assert out["quiet"] and out["replay_equal"], f"seed {seed}: {out}"
     injected = out["injected"]
     assert injected.get("unknown_outcome", 0) + injected.get("rest_5xx", 0) > 0, out
