@@ -11,7 +11,10 @@ answers as the truth.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import subprocess
+import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -235,8 +238,6 @@ def test_ccxt_failures_are_journaled_without_the_request_url_or_signature() -> N
 
     # The codec maps each class of answer as the runner's Binance codec does.
     def answer(op: str, status: int, **extra: Any) -> list[Any]:
-        import json
-
         body = {"op": op, "cid": "c1", "status": status, "text": "", "error": "X", **extra}
         return ccxt_events(Row(1, "answer", "rest", json.dumps(body)))
 
@@ -281,6 +282,18 @@ def test_invsync_loopback_a_ccxt_client_and_the_runner_converge(tmp_path: Path) 
     assert status == 0, err
     assert out["diffs"] == [], f"seed 9: {out}"
     assert out["fills"] > 0, f"seed 9: the market filled nothing: {out}"
+    # `invsync replay` (another process, nothing but the file) rebuilds the same balances.
+    cmd = [sys.executable, "-c", "import sys; from invsync.cli import main; sys.exit(main())"]
+    done = subprocess.run(
+        [*cmd, "replay", str(tmp_path / "proc.journal"), "--json"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    replayed = json.loads(done.stdout)["balances"]
+    assert {a: replayed[a] for a in ASSETS} == out["balances"]
 
 
 async def _process_world(proc: LoopbackProcess, path: Path) -> dict[str, Any]:
@@ -314,4 +327,10 @@ async def _process_world(proc: LoopbackProcess, path: Path) -> dict[str, Any]:
         local_open = sorted(str(o.order_id) for o in runner.inventory.open_orders())
         if local_open != sorted(str(o["orderId"]) for o in still_open):
             diffs.append(f"open orders: local {local_open} != venue {still_open}")
-        return {"diffs": diffs, "fills": len(trades), "quiet": runner.quiet()}
+        balances = {
+            a: {
+                k: str(getattr(runner.inventory.balance(a), k)) for k in ("total", "free", "locked")
+            }
+            for a in ASSETS
+        }
+        return {"diffs": diffs, "fills": len(trades), "quiet": runner.quiet(), "balances": balances}
