@@ -23,7 +23,8 @@ Interface (the contract with the live runner, issue 17)::
         time_base_ms=None,                # None: event times follow the wall clock; an int:
                                           #   version v is at time_base_ms + v (tests)
     )
-    async with ex:                        # start(); stop() closes sockets, frees the port
+    async with ex:                        # start(); stop() sends serverShutdown, closes
+                                          #   every socket (about 1 s), frees the port
         ex.rest_url          # "http://127.0.0.1:PORT"   (REST paths /api/v3/...)
         ex.ws_api_url        # "ws://127.0.0.1:PORT/ws-api/v3"
         ex.model             # models.exchange.ExchangeModel: the truth
