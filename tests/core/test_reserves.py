@@ -1,9 +1,9 @@
-"""Focused examples for the Inventory's less travelled paths (mutation testing gaps).
+"""Spot reserves around amends, triggers and late fills.
 
-Each pins a value computed by hand: amends of a spot reserve (in and out of order, a
-balance report inside an amend's window, a size increase, an amend undone), a triggered
-conditional derivative order handing its exposure to the order it became, a fill past an
-order's final quantity, and a venue order linked to an intent the bot was canceling.
+Amends of a spot reserve in and out of order (a balance report inside an amend's window,
+a size increase, an amend undone), a triggered conditional derivative order handing its
+exposure to the order it became, a fill past an order's final quantity, and a venue order
+linked to an intent the bot was canceling. Values are computed by hand.
 """
 
 from __future__ import annotations
@@ -23,6 +23,56 @@ D = Decimal
 def _usdt(inv: Inventory) -> tuple[Decimal, Decimal]:
     b = inv.balance("USDT")
     return b.total, b.free
+
+
+def _conditional(status: str, version: int, **kw: object) -> ev.OrderReported:
+    args: dict[str, object] = {
+        "symbol": "BTCUSDT",
+        "order_id": "A1",
+        "client_order_id": "c1",
+        "side": "buy",
+        "status": status,
+        "quantity": D(1),
+        "price": None,
+        "filled_quantity": D(0),
+        "average_price": None,
+        "version": version,
+        "order_type": "market",
+        "conditional": True,
+    }
+    args.update(kw)
+    return ev.OrderReported(**args)  # type: ignore[arg-type]
+
+
+def _perp(quantity: str) -> Inventory:
+    inv = Inventory([PERP])
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1,
+            balances=(bal("USDT", "1000", "1000", 1),),
+            positions=(ev.PositionReported("BTCUSDT", D(quantity), D(100), 1),),
+        )
+    )
+    return inv
+
+
+def _perp_flat() -> Inventory:
+    inv = Inventory([PERP])
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1,
+            balances=(bal("USDT", "1000", "1000", 1),),
+            positions=(ev.PositionReported("BTCUSDT", D(0), D(0), 1),),
+        )
+    )
+    return inv
+
+
+def _open_buy_at_v2() -> Inventory:
+    inv = spot("10000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    return inv
 
 
 def test_buy_price_amend_moves_the_reserve_in_order_and_out_of_order() -> None:
@@ -167,25 +217,6 @@ def test_fill_past_the_final_filled_quantity_is_refused_by_name() -> None:
     assert view.filled_quantity == D("0.25")
 
 
-def _conditional(status: str, version: int, **kw: object) -> ev.OrderReported:
-    args: dict[str, object] = {
-        "symbol": "BTCUSDT",
-        "order_id": "A1",
-        "client_order_id": "c1",
-        "side": "buy",
-        "status": status,
-        "quantity": D(1),
-        "price": None,
-        "filled_quantity": D(0),
-        "average_price": None,
-        "version": version,
-        "order_type": "market",
-        "conditional": True,
-    }
-    args.update(kw)
-    return ev.OrderReported(**args)  # type: ignore[arg-type]
-
-
 def test_triggered_derivative_order_hands_its_exposure_to_the_new_order() -> None:
     inv = Inventory([PERP])
     inv.apply(
@@ -232,8 +263,6 @@ def test_triggered_sell_widens_the_low_side_until_its_order_is_known() -> None:
 
 
 # --- snapshots: what a complete part says about what it omits ----------------------------
-
-
 def test_complete_balances_zero_an_unlisted_asset_and_partial_ones_keep_it() -> None:
     inv = spot("1000", btc="2")
     inv.apply(ev.SnapshotTaken(version=5, balances=(bal("USDT", "900", "900", 5),)))
@@ -247,18 +276,6 @@ def test_complete_balances_zero_an_unlisted_asset_and_partial_ones_keep_it() -> 
     )
     assert inv.balance("BTC") == Balance(total=D(2), free=D(2), locked=D(0))
     assert inv.balance("USDT").total == D(900)
-
-
-def _perp(quantity: str) -> Inventory:
-    inv = Inventory([PERP])
-    inv.apply(
-        ev.SnapshotTaken(
-            version=1,
-            balances=(bal("USDT", "1000", "1000", 1),),
-            positions=(ev.PositionReported("BTCUSDT", D(quantity), D(100), 1),),
-        )
-    )
-    return inv
 
 
 def test_complete_positions_flatten_an_unlisted_one_and_partial_ones_keep_it() -> None:
@@ -353,8 +370,6 @@ def test_snapshot_trades_count_as_fills_once() -> None:
 
 
 # --- the bot's own amends ----------------------------------------------------------------
-
-
 def test_amend_raising_a_buy_reserves_the_extra_until_the_venue_answers() -> None:
     inv = spot("10000")
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
@@ -484,28 +499,6 @@ def test_only_a_triggered_report_names_the_order_it_became() -> None:
     exp = inv.exposure("BTCUSDT")
     # X2 (an unrelated order) widens by 1, and so does the triggered order: 2.
     assert (exp.low, exp.high) == (D(0), D(2))
-
-
-def _perp_flat() -> Inventory:
-    inv = Inventory([PERP])
-    inv.apply(
-        ev.SnapshotTaken(
-            version=1,
-            balances=(bal("USDT", "1000", "1000", 1),),
-            positions=(ev.PositionReported("BTCUSDT", D(0), D(0), 1),),
-        )
-    )
-    return inv
-
-
-# --- amends in flight: fills, chains, refusals (mutation gaps of the final run) --------------
-
-
-def _open_buy_at_v2() -> Inventory:
-    inv = spot("10000")
-    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
-    inv.apply(report("new", "0", 2))
-    return inv
 
 
 def test_fill_newer_than_every_report_unlocks_at_the_lowest_price_in_flight() -> None:

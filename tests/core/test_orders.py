@@ -1,14 +1,11 @@
-"""Focused examples for the Inventory's order bookkeeping (mutation testing gaps).
+"""Orders: the ``Order`` view, an order's lifecycle under reports in any order, and requests.
 
-Pins, with values computed by hand: the full ``Order`` view (a submitted intent, an order
-known only from a fill, a reported average price), what the unknown quantity of an order
-adds to ``exposure``, the requests for queries (exact fields and once-only taking), the
-``stats`` counts, the error messages naming an unknown or ambiguous instrument, the
-order-lifecycle corner cases of ``_on_order_reported`` (a report as old as a snapshot, known
-fills reaching a quantity learnt later, fills implied by a late report, an amend still in
-flight), linking a venue order to the bot's intent by client id, the release of an order's
-end and its re-dating, the bounded history (eviction, the id memory and the forgotten
-watermark), the parts of a complete snapshot, and its rollback.
+A submitted intent, an order known only from a fill, reported average prices; what an
+unknown quantity adds to ``exposure``; when the Inventory asks to query an order (exact
+fields, taken once); ``stats``; refusals naming an unknown or ambiguous instrument or an
+unknown client id; reports in descending version order, ``rejected`` after fills,
+triggered and conditional orders, linking a venue order to the bot's intent; releases
+at an order's end. Values are computed by hand through the public surface.
 """
 
 from __future__ import annotations
@@ -18,14 +15,12 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from core import InvalidEvent, Inventory
+from core import Instrument, InvalidEvent, Inventory
 from core import events as ev
-from core.instrument import Instrument
 from core.requests import QueryOrder, ResyncAccount
 from core.views import Balance, Exposure, Order
-from tests.core.builders import BTCUSDT, ETHBTC, PERP, bal, fill, report, spot
+from tests.core.builders import BTCUSDT, ETHBTC, PERP, D, bal, fill, report, spot
 
-D = Decimal
 INVERSE_SAME_SYMBOL = Instrument(symbol="BTCUSDT", kind="inverse", base="BTC", quote="USD")
 
 
@@ -40,9 +35,87 @@ def _usdt(inv: Inventory) -> tuple[Decimal, Decimal]:
     return b.total, b.free
 
 
+def _triggered(oid: str, version: int, new_id: str) -> ev.OrderReported:
+    return ev.OrderReported(
+        symbol="BTCUSDT",
+        order_id=oid,
+        client_order_id=None,
+        side="buy",
+        status="triggered",
+        quantity=D(1),
+        price=None,
+        filled_quantity=D(0),
+        average_price=None,
+        version=version,
+        order_type="market",
+        conditional=True,
+        triggered_order_id=new_id,
+    )
+
+
+def _reject_venue_orders(inv: Inventory, versions: list[int]) -> None:
+    for i, v in enumerate(versions):
+        inv.apply(report("rejected", "0", v, cid=None, oid=f"r{i}"))
+
+
+def _two_derivatives() -> Inventory:
+    inv = Inventory([PERP, INVERSE_SAME_SYMBOL])
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1,
+            balances=(bal("USDT", "1000", "1000", 1),),
+            positions=(
+                ev.PositionReported("BTCUSDT", D(2), D(100), 1, kind="linear"),
+                ev.PositionReported("BTCUSDT", D(3), D(100), 1, kind="inverse"),
+            ),
+        )
+    )
+    return inv
+
+
+def _usdt_late(inv: Inventory) -> tuple[Decimal, Decimal, Decimal]:
+    b = inv.balance("USDT")
+    return b.total, b.free, inv.exposure("USDT").low
+
+
+def _rep(status: str, version: int, **kw: object) -> ev.OrderReported:
+    """A venue report of order 7 (1 BTC at 100 unless told), with any extra fields."""
+    fields: dict[str, object] = {
+        "symbol": "BTCUSDT",
+        "order_id": "7",
+        "client_order_id": None,
+        "side": "buy",
+        "status": status,
+        "quantity": D(1),
+        "price": D(100),
+        "filled_quantity": D(0),
+        "average_price": None,
+        "version": version,
+        "order_type": "limit",
+    }
+    fields.update(kw)
+    return ev.OrderReported(**fields)  # type: ignore[arg-type]
+
+
+def _chain_back(inv: Inventory) -> None:
+    """c1 (buy 1 at 100, live at v2), amended to 103 and then back to 100, both in flight."""
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2, oid="1"))
+    inv.amend("c1", price=D(103))
+    inv.amend("c1", price=D(100))
+    assert _usdt_late(inv) == (D(1000), D(897), D(897))
+
+
+def _usdt_pending(inv: Inventory) -> tuple[Decimal, Decimal, Decimal, int]:
+    return (*_usdt_late(inv), inv.stats()["pending_changes"])
+
+
+def _usdt_full(inv: Inventory) -> tuple[Decimal, Decimal, Decimal, Decimal, int]:
+    b = inv.balance("USDT")
+    return b.total, b.free, b.locked, inv.exposure("USDT").low, inv.stats()["pending_changes"]
+
+
 # --- the Order view ------------------------------------------------------------------------
-
-
 def test_view_of_a_submitted_intent_names_every_field() -> None:
     inv = spot("10000")
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
@@ -108,8 +181,6 @@ def test_view_takes_the_reported_average_while_fills_are_unheard() -> None:
 
 
 # --- exposure: what an order may still do ---------------------------------------------------
-
-
 def test_terminal_order_widens_by_its_implied_fills_only() -> None:
     """Canceled with 0.5 filled, 0.25 of it heard: 0.25 BTC may still arrive unheard."""
     inv = spot("10000")
@@ -132,8 +203,6 @@ def test_amend_lowering_the_size_does_not_narrow_exposure_before_the_venue_says(
 
 
 # --- requests ---------------------------------------------------------------------------
-
-
 def test_requests_name_the_order_and_the_reason_exactly() -> None:
     inv = spot("10000")
     inv.apply(report("new", "0", 2, cid=None, oid="9"))
@@ -198,8 +267,6 @@ def test_order_not_found_by_exchange_id_rejects_an_order_without_client_id() -> 
 
 
 # --- stats --------------------------------------------------------------------------------
-
-
 def test_stats_count_intents_venue_orders_and_kept_fills() -> None:
     inv = spot("10000")
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))  # an intent: no exchange id yet
@@ -220,8 +287,6 @@ def test_stats_count_intents_venue_orders_and_kept_fills() -> None:
 
 
 # --- instruments: resolution and its error messages ----------------------------------------
-
-
 def test_inventory_refuses_a_non_instrument_and_a_duplicate_by_name() -> None:
     with pytest.raises(InvalidEvent) as err:
         Inventory(["BTCUSDT"])  # type: ignore[list-item]
@@ -284,8 +349,6 @@ def test_position_reports_resolve_a_derivative_by_symbol_or_kind() -> None:
 
 
 # --- account sync -------------------------------------------------------------------------
-
-
 def test_snapshot_not_covering_a_counted_fill_leaves_the_account_settling() -> None:
     inv = Inventory([BTCUSDT])
     inv.apply(fill("T1", "1", "100", 5, cid=None))
@@ -295,8 +358,6 @@ def test_snapshot_not_covering_a_counted_fill_leaves_the_account_settling() -> N
 
 
 # --- order reports ------------------------------------------------------------------------
-
-
 def test_first_report_without_any_snapshot_is_live() -> None:
     """No complete open-orders list yet: a report at version 0 or 1 is news, not old."""
     inv = Inventory([BTCUSDT])
@@ -423,8 +484,6 @@ def test_a_repeated_report_of_the_amended_values_extends_their_run() -> None:
 
 
 # --- the end of an order -------------------------------------------------------------------
-
-
 def test_end_release_is_dated_by_the_terminal_report_not_the_newest_message() -> None:
     """Fill heard at v5 first, the cancel report (v4) after: the release is a v4 change."""
     inv = spot("10000")
@@ -484,24 +543,6 @@ def test_canceled_market_buy_leaves_no_change_pending() -> None:
     assert (inv.stats()["pending_changes"], inv.stats()["retired_orders"]) == (0, 1)
 
 
-def _triggered(oid: str, version: int, new_id: str) -> ev.OrderReported:
-    return ev.OrderReported(
-        symbol="BTCUSDT",
-        order_id=oid,
-        client_order_id=None,
-        side="buy",
-        status="triggered",
-        quantity=D(1),
-        price=None,
-        filled_quantity=D(0),
-        average_price=None,
-        version=version,
-        order_type="market",
-        conditional=True,
-        triggered_order_id=new_id,
-    )
-
-
 def test_handed_over_orders_are_kept_up_to_the_history_size() -> None:
     inv = Inventory([PERP], history=2)
     inv.apply(
@@ -519,18 +560,11 @@ def test_handed_over_orders_are_kept_up_to_the_history_size() -> None:
 
 
 # --- history, id memory and the forgotten watermark ----------------------------------------
-
-
 def test_history_keeps_ten_thousand_orders_by_default() -> None:
     inv = Inventory([BTCUSDT])
     for i in range(10_001):
         inv.apply(report("rejected", "0", i, cid=None, oid=f"r{i}"))
     assert inv.stats()["retired_orders"] == 10_000
-
-
-def _reject_venue_orders(inv: Inventory, versions: list[int]) -> None:
-    for i, v in enumerate(versions):
-        inv.apply(report("rejected", "0", v, cid=None, oid=f"r{i}"))
 
 
 def test_ids_are_remembered_for_sixteen_orders_then_the_watermark_takes_over() -> None:
@@ -574,8 +608,6 @@ def test_three_orders_are_three_open_orders() -> None:
 
 
 # --- linking a venue order to the bot's intent ----------------------------------------------
-
-
 def test_linked_venue_order_keeps_the_price_the_bot_sent_as_its_first_run() -> None:
     """Seen at 98 (v1) without client id, then named c1 (sent at 100): an amend 100 -> 98."""
     inv = spot("10000", version=0)
@@ -662,28 +694,11 @@ def test_venue_order_of_an_intent_thought_refused_is_linked() -> None:
 
 
 # --- snapshots ------------------------------------------------------------------------------
-
-
 def test_complete_balances_zero_an_omitted_asset_with_a_locked_part() -> None:
     inv = spot("1000", btc="2")
     inv.apply(bal("BTC", "2", "1", 2))
     inv.apply(ev.SnapshotTaken(version=5, balances=(bal("USDT", "900", "900", 5),)))
     assert inv.balance("BTC") == Balance(total=D(0), free=D(0), locked=D(0))
-
-
-def _two_derivatives() -> Inventory:
-    inv = Inventory([PERP, INVERSE_SAME_SYMBOL])
-    inv.apply(
-        ev.SnapshotTaken(
-            version=1,
-            balances=(bal("USDT", "1000", "1000", 1),),
-            positions=(
-                ev.PositionReported("BTCUSDT", D(2), D(100), 1, kind="linear"),
-                ev.PositionReported("BTCUSDT", D(3), D(100), 1, kind="inverse"),
-            ),
-        )
-    )
-    return inv
 
 
 def test_complete_positions_flatten_exactly_the_omitted_derivative() -> None:
@@ -740,3 +755,263 @@ def test_failed_snapshot_leaves_the_inventory_working() -> None:
     assert _usdt(inv) == (D(700), D(700))
     inv.apply(ev.StreamDisconnected("user", "closed"))
     assert inv.sync_state == "stale"
+
+
+def test_reports_in_descending_versions_keep_the_order_open() -> None:
+    """v5, then v3, then v2 with the same values: each older one lowers the earliest seen."""
+    inv = spot("1000")
+    for v in (5, 3, 2):
+        inv.apply(report("new", "0", v, cid=None, oid="7"))
+    view = inv.order("7")
+    assert view is not None
+    assert (view.status, view.quantity, view.price) == ("open", D(1), D(100))
+    b = inv.balance("USDT")
+    assert (b.total, b.free, b.locked) == (D(1000), D(900), D(100))
+
+
+def test_rejected_report_of_an_order_with_fills_reserves_nothing() -> None:
+    """A rejected report cannot end an order with fills; it must not lock its rest either."""
+    inv = spot("1000")
+    inv.apply(fill("T1", "0.5", "100", 2, cid=None, oid="7"))
+    inv.apply(report("rejected", "0", 3, cid=None, oid="7"))
+    view = inv.order("7")
+    assert view is not None
+    assert (view.status, view.filled_quantity) == ("partially_filled", D("0.5"))
+    b = inv.balance("USDT")
+    assert (b.total, b.free, b.locked) == (D("950.0"), D("950.0"), D("0.0"))
+
+
+def test_report_of_an_intermediate_price_keeps_the_amend_in_flight() -> None:
+    """(1, 100) amended to 103; the venue shows 101 first: the amend is not taken yet."""
+    inv = spot("1000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(report("new", "0", 2))
+    inv.amend("c1", price=D(103))
+    inv.apply(report("new", "0", 5, price="101"))
+    assert _usdt_late(inv) == (D(1000), D(896), D(897))
+    inv.apply(report("new", "0", 4, price="101"))
+    assert _usdt_late(inv) == (D(1000), D(896), D(897))
+    inv.apply(report("new", "0", 6, price="103"))
+    assert _usdt_late(inv) == (D(1000), D(897), D(897))
+    inv.apply(fill("T1", "0.5", "100", 3))
+    assert _usdt_late(inv) == (D("950.0"), D("898.5"), D("898.5"))
+
+
+def test_amend_by_venue_id_survives_the_link_to_the_intent() -> None:
+    """Order 7, amended by its venue id to 103, then named c1: the amend stays in flight."""
+    inv = spot("1000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(_rep("new", 2))
+    inv.amend(order_id="7", price=D(103))
+    assert _usdt_late(inv) == (D(1000), D(797), D(797))
+    inv.apply(_rep("new", 3, client_order_id="c1"))
+    assert _usdt_late(inv) == (D(1000), D(897), D(897))
+    assert inv.stats()["pending_changes"] == 2
+    inv.apply(bal("USDT", "1000", "900", 3))
+    assert _usdt_late(inv) == (D(1000), D(897), D(897))
+    inv.apply(_rep("new", 4, client_order_id="c1", price=D(103)))
+    assert _usdt_late(inv) == (D(1000), D(897), D(897))
+    view = inv.order("c1")
+    assert view is not None
+    assert (view.order_id, view.price) == ("7", D(103))
+
+
+def test_non_conditional_order_reported_triggered_reserves_until_the_trigger() -> None:
+    """Accepted at v2, triggered at v3: 100 locked from v2, released at v3 (both pending)."""
+    inv = spot("1000")
+    inv.apply(_rep("new", 2))
+    inv.apply(_rep("triggered", 3))
+    b = inv.balance("USDT")
+    assert (b.total, b.free, b.locked) == (D(1000), D(1000), D(0))
+    stats = inv.stats()
+    assert (stats["pending_changes"], stats["retired_orders"]) == (2, 0)
+    inv.apply(bal("USDT", "1000", "900", 2))
+    b = inv.balance("USDT")
+    assert (b.total, b.free, b.locked) == (D(1000), D(1000), D(0))
+    stats = inv.stats()
+    assert (stats["pending_changes"], stats["retired_orders"]) == (1, 0)
+    inv.apply(bal("USDT", "1000", "1000", 3))
+    stats = inv.stats()
+    assert (stats["pending_changes"], stats["retired_orders"]) == (0, 1)
+
+
+def test_older_conditional_report_does_not_re_date_the_reserve() -> None:
+    """Live at v4, then reported conditional (v5, v3): the reserve stays dated v4."""
+    inv = spot("1000")
+    inv.apply(_rep("new", 4))
+    inv.apply(_rep("new", 5, conditional=True))
+    inv.apply(_rep("new", 3, conditional=True))
+    assert inv.stats()["pending_changes"] == 1
+    inv.apply(bal("USDT", "1000", "900", 3))
+    b = inv.balance("USDT")
+    assert (b.total, b.free, b.locked) == (D(1000), D(800), D(200))
+    inv.apply(bal("USDT", "1000", "900", 6))
+    b = inv.balance("USDT")
+    assert (b.total, b.free, b.locked) == (D(1000), D(900), D(100))
+    assert inv.stats()["pending_changes"] == 0
+
+
+def test_reports_of_the_old_values_do_not_answer_a_chain_back() -> None:
+    """(1, 100) at v3 and v4 may predate both amends: the chain stays in flight."""
+    inv = spot("1000")
+    _chain_back(inv)
+    inv.apply(report("new", "0", 3, oid="1"))
+    assert _usdt_pending(inv) == (D(1000), D(897), D(897), 2)
+    inv.apply(report("new", "0", 4, oid="1"))
+    assert _usdt_pending(inv) == (D(1000), D(897), D(897), 2)
+
+
+def test_chain_back_is_answered_only_after_the_changed_values() -> None:
+    """103 seen at v5 then v4 (the change dates from v4); 100 at v6 answers the chain."""
+    inv = spot("1000")
+    _chain_back(inv)
+    inv.apply(report("new", "0", 5, oid="1", price="103"))
+    assert _usdt_pending(inv) == (D(1000), D(894), D(897), 3)
+    inv.apply(report("new", "0", 4, oid="1", price="103"))
+    assert _usdt_pending(inv) == (D(1000), D(894), D(897), 3)
+    inv.apply(report("new", "0", 6, oid="1"))
+    assert _usdt_pending(inv) == (D(1000), D(900), D(897), 3)
+    inv.apply(report("new", "0", 3, oid="1"))
+    assert _usdt_pending(inv) == (D(1000), D(900), D(897), 3)
+
+
+def test_old_values_at_the_version_of_the_change_do_not_answer_the_chain() -> None:
+    """103 and then 100 both at v4: the second is not newer than the change."""
+    inv = spot("1000")
+    _chain_back(inv)
+    inv.apply(report("new", "0", 4, oid="1", price="103"))
+    assert _usdt_pending(inv) == (D(1000), D(894), D(897), 3)
+    inv.apply(report("new", "0", 4, oid="1"))
+    assert _usdt_pending(inv) == (D(1000), D(900), D(897), 3)
+
+
+def test_rejected_order_with_an_amend_timeline_releases_every_change() -> None:
+    """c1 was gone by a complete snapshot at v5; late reports at v3 (100) and v4 (103)
+    build its timeline (an amend step pending); OrderNotFound then rejects it: the accept
+    and the amend step both leave, nothing stays locked.
+    """
+    inv = spot("1000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.apply(ev.SnapshotTaken(version=5, balances_complete=False, positions_complete=False))
+    inv.apply(report("new", "0", 3))
+    inv.apply(report("new", "0", 4, price="103"))
+    assert _usdt_pending(inv) == (D(1000), D(897), D(897), 2)
+    inv.apply(ev.OrderNotFound("c1"))
+    assert _usdt_pending(inv) == (D(1000), D(1000), D(1000), 0)
+    view = inv.order("c1")
+    assert view is not None
+    assert view.status == "rejected"
+    assert inv.stats()["retired_orders"] == 1
+
+
+def test_link_keeps_the_venue_orders_own_amend_over_the_intents() -> None:
+    """c1 amended to 105 in flight; venue order 7 amended by id to 103; the link keeps 103."""
+    inv = spot("1000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    inv.amend("c1", price=D(105))
+    assert _usdt_full(inv) == (D(1000), D(895), D(105), D(895), 2)
+    inv.apply(_rep("new", 2))
+    inv.amend(order_id="7", price=D(103))
+    assert _usdt_full(inv) == (D(1000), D(792), D(208), D(792), 4)
+    inv.apply(_rep("new", 3, client_order_id="c1"))
+    assert _usdt_full(inv) == (D(1000), D(897), D(103), D(897), 2)
+    inv.apply(_rep("new", 4, client_order_id="c1", price=D(103)))
+    assert _usdt_full(inv) == (D(1000), D(897), D(103), D(897), 2)
+
+
+def test_link_of_a_conditional_intent_does_not_date_its_values_into_the_live_order() -> None:
+    """A conditional intent (1 at 100) is venue order 7, live at 101: the intent's values
+    are no earlier state of the live order, so only one reserve change stays pending.
+    """
+    inv = spot("1000")
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100), conditional=True)
+    inv.apply(_rep("new", 2, price=D(101)))
+    assert _usdt_full(inv) == (D(1000), D(899), D(101), D(799), 1)
+    inv.apply(_rep("new", 3, client_order_id="c1", price=D(101)))
+    assert _usdt_full(inv) == (D(1000), D(899), D(101), D(899), 1)
+    inv.apply(bal("USDT", "1000", "899", 2))
+    assert _usdt_full(inv) == (D(1000), D(899), D(101), D(899), 0)
+
+
+def test_a_later_triggered_report_without_the_new_id_keeps_the_hand_over() -> None:
+    """Order 7 triggered into 8 at v3; a copy at v4 omits the new id. Once 8 is known it
+    carries the quantity alone: 7 no longer widens the range.
+    """
+    inv = spot("1000")
+    inv.apply(_rep("new", 2))
+    inv.apply(_rep("triggered", 3, triggered_order_id="8"))
+    inv.apply(_rep("triggered", 4))
+    inv.apply(_rep("new", 5, order_id="8"))
+    assert inv.exposure("BTC") == Exposure(low=D(0), expected=D(0), high=D(1))
+    assert inv.exposure("USDT") == Exposure(low=D(900), expected=D(1000), high=D(1000))
+    assert inv.stats()["pending_changes"] == 3
+
+
+# --- local intents of unknown orders name what was attempted --------------------------------
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (ev.CancelRequested("zz"), "cancel: unknown client order id 'zz'"),
+        (ev.CancelFailed("zz"), "cancel failed: unknown client order id 'zz'"),
+        (ev.SubmissionFailed("zz"), "submission failed: unknown client order id 'zz'"),
+        (ev.SubmissionTimedOut("zz"), "submission timed out: unknown client order id 'zz'"),
+    ],
+)
+def test_local_intent_for_an_unknown_client_id_is_refused_by_name(
+    event: ev.Event, message: str
+) -> None:
+    inv = spot()
+    with pytest.raises(InvalidEvent) as err:
+        inv.apply(event)
+    assert str(err.value) == message
+
+
+# --- stats ------------------------------------------------------------------------------------
+def test_stats_counts_every_kind_of_retained_state_by_name() -> None:
+    inv = spot()
+    inv.submit("c9", "BTCUSDT", "buy", D(1), D(10))  # in flight: no exchange id yet
+    inv.apply(report("new", "0", 2))  # c1 (order 1) from the venue
+    inv.apply(fill("t1", "0.5", "100", 3))
+    inv.apply(ev.MessageIgnored("binance", "newThing"))
+    inv.apply(ev.MessageIgnored("binance", "newThing"))
+    assert inv.stats() == {
+        "orders": 2,
+        "live_orders": 2,
+        "retired_orders": 0,
+        "fills": 1,
+        "pending_changes": 4,  # c9's reserve, c1's reserve, t1 on BTC and on USDT
+        "pending_position_fills": 0,
+        "unsettled_fills": 1,
+        "ignored_messages": 2,
+    }
+    inv.apply(report("filled", "1", 4))
+    inv.apply(fill("t2", "0.5", "100", 4))
+    inv.apply(bal("USDT", "900", "890", 4))
+    inv.apply(bal("BTC", "1", "1", 4))
+    s = inv.stats()
+    assert (s["orders"], s["live_orders"], s["retired_orders"]) == (2, 1, 1)
+    assert (s["fills"], s["pending_changes"], s["unsettled_fills"]) == (0, 1, 0)
+
+
+# --- conditional submissions and query requests ---------------------------------------------
+def test_conditional_submit_reserves_nothing_but_widens_exposure() -> None:
+    inv = spot()
+    inv.submit("s1", "BTCUSDT", "buy", D(1), D(100), conditional=True)
+    o = inv.order("s1")
+    assert o is not None and o.conditional and o.status == "pending_new"
+    assert inv.balance("USDT") == inv.balance("USDT").__class__(D(1000), D(1000), D(0))
+    assert (inv.exposure("BTC").high, inv.exposure("USDT").low) == (D(1), D(900))
+
+
+def test_only_an_unacknowledged_cancel_or_an_unknown_order_asks_for_a_query() -> None:
+    inv = spot()
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
+    assert inv.requests() == []  # in flight, not canceled: nothing to ask yet
+    inv.apply(report("new", "0", 2))
+    inv.cancel("c1")
+    assert inv.requests() == []  # acknowledged: the cancel's answer will come
+    inv.submit("c2", "BTCUSDT", "buy", D(1), D(100))
+    inv.cancel("c2")
+    assert [r.reason for r in inv.requests()] == [
+        "cancel requested before the venue acknowledged the order"
+    ]

@@ -1,15 +1,10 @@
-"""Unit tests that pin the core's small building blocks, written to kill surviving mutants.
+"""The core's small building blocks, each pinned on its own with exact ``Decimal`` values.
 
-The mutation campaign (tests/MUTATION.md) left mutants alive in the modules around the
-Inventory: the balance ledger, the position book and its ``step``, the shared validators,
-the hot events' checks and fast constructors, and the table derivation of the machines.
-Each test here pins one documented behaviour with hand-computed, exact ``Decimal``
-expectations; the comment above a group names the mutants it kills.
-
-Two kinds of code are exercised at test time here although the core runs them only at
-import (where mutmut's trampoline never reaches them): ``table.derive`` (the machines'
-hot-path tables are re-derived from their classes and compared with the expected table)
-and ``events._twin`` (a twin is built and used the way ``new_*`` use theirs).
+The balance ledger (``AssetLedger``: reports, coverage, pending changes), the position book
+and its ``step`` (entry prices, realized PnL, flips), the shared validators, the hot
+events' checks and fast constructors, and the derivation of the machines' tables. Two
+kinds of code run here at test time although the core runs them only at import:
+``table.derive`` and the event classes' own checks.
 """
 
 from __future__ import annotations
@@ -29,7 +24,11 @@ from core.machines.table import Branch, Table, derive
 from core.position import PendingFill, PositionBook, step
 
 D = Decimal
+
+
 ZERO = D(0)
+
+
 NO_GUARD: tuple[str, ...] = ()
 
 
@@ -37,12 +36,47 @@ def _b(target: str, cond: tuple[str, ...] = NO_GUARD, unless: tuple[str, ...] = 
     return Branch(cond=cond, unless=unless, target=target)
 
 
+# Kills order.OrderLifecycle.__init__ mutmut_3 (``**kwargs`` dropped).
+class _OrderModel:
+    """A model whose status lives in ``status`` (not the default ``state`` field)."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+        self.has_fills = False
+        self.complete = False
+        self.acknowledged = True
+
+
+# The optional validators below are not used by any core value type today; they are part
+# of the shared validator set, so their contract is pinned on a probe class. Kills
+# values.optional_decimal mutmut_1..7 and values.optional_non_negative mutmut_1..7.
+@attrs.frozen
+class _Probe:
+    """A value type using the optional validators."""
+
+    any_amount: Decimal | None = attrs.field(default=None, validator=values.optional_decimal)
+    amount: Decimal | None = attrs.field(default=None, validator=values.optional_non_negative)
+
+
+# Kills AssetLedger.__init__ mutmut_1, covers mutmut_1..5, add mutmut_6, remove mutmut_4/7,
+# amend mutmut_5..7, report mutmut_18 and 35.
+def _ledger() -> AssetLedger:
+    """A USDT ledger reported at version 5 (total 10, free 8), including trade t1."""
+    led = AssetLedger("USDT")
+    assert led.report(D(10), D(8), 5, frozenset({"t1"})) == []
+    return led
+
+
+def _ids(fills: list[PendingFill] | None) -> list[tuple[object, int, str]]:
+    """What identifies each pending fill: key, version, trade id."""
+    assert fills is not None
+    return [(f.key, f.version, f.trade_id) for f in fills]
+
+
 # --- table.derive and table._guards, called at test time ------------------------------------
 # Kills derive__mutmut_1..41 except 3, 4 and 6 (see MUTATION_units_notes.md) and
 # _guards__mutmut_1..9: every field of the derived Table, the guard split into ``cond`` and
 # ``unless``, the guard order (first seen) and the branch order (class order) are pinned.
-
-
 def test_derive_fill_settlement_gives_exactly_its_table() -> None:
     """The fill machine: no guards, one final state, branches in declaration order."""
     table = derive(fill.FillSettlement)
@@ -161,20 +195,6 @@ def test_derive_skips_the_initial_transition_of_a_compound_state() -> None:
     assert table.branches == {("outer", "leave"): (_b("done"),)}
 
 
-# --- OrderLifecycle.__init__ passes its keyword arguments on -----------------------------
-# Kills order.OrderLifecycle.__init__ mutmut_3 (``**kwargs`` dropped).
-
-
-class _OrderModel:
-    """A model whose status lives in ``status`` (not the default ``state`` field)."""
-
-    def __init__(self, status: str) -> None:
-        self.status = status
-        self.has_fills = False
-        self.complete = False
-        self.acknowledged = True
-
-
 def test_order_lifecycle_honours_the_state_field_keyword() -> None:
     """``state_field`` reaches python-statemachine: the machine reads and writes ``status``."""
     model = _OrderModel("open")
@@ -187,8 +207,6 @@ def test_order_lifecycle_honours_the_state_field_keyword() -> None:
 # --- events._twin, called at test time ------------------------------------------------------
 # Kills _twin__mutmut_1..12: the twin is a slotless subclass with the plain __setattr__ and
 # __delattr__, so fields can be stored on it and it can then become the real class.
-
-
 def test_twin_is_a_slotless_subclass_with_plain_attribute_access() -> None:
     """A twin is built, filled field by field, and turned into an equal real event."""
     twin = ev._twin(ev.BalanceReported)
@@ -213,8 +231,6 @@ def test_twin_is_a_slotless_subclass_with_plain_attribute_access() -> None:
 # --- hot events: values between 0 and 1 are valid ---------------------------------------
 # Kills FillReported.__attrs_post_init__ mutmut_40, new_order_reported mutmut_36 and 44,
 # new_fill_reported mutmut_40 (``> 0`` mutated to ``> 1``).
-
-
 def test_fill_reported_accepts_a_price_below_one() -> None:
     """A fill at a price in (0, 1] is valid (many altcoins trade below 1)."""
     f = ev.FillReported("DOGEUSDT", "1", None, "t1", "buy", D("0.5"), D("0.5"), None, None, 1)
@@ -251,8 +267,6 @@ def test_fast_constructors_accept_quantities_and_prices_below_one() -> None:
 
 # --- shared validators name the class, the field and the value (P7) ----------------------
 # Kills values.non_negative mutmut_1/2, values.side mutmut_3, events._order_type mutmut_2/3.
-
-
 @pytest.mark.parametrize(
     ("build", "message"),
     [
@@ -274,19 +288,6 @@ def test_validator_errors_are_exact(build: Any, message: str) -> None:
     with pytest.raises(InvalidEvent) as err:
         build()
     assert str(err.value) == message
-
-
-# The optional validators below are not used by any core value type today; they are part
-# of the shared validator set, so their contract is pinned on a probe class. Kills
-# values.optional_decimal mutmut_1..7 and values.optional_non_negative mutmut_1..7.
-
-
-@attrs.frozen
-class _Probe:
-    """A value type using the optional validators."""
-
-    any_amount: Decimal | None = attrs.field(default=None, validator=values.optional_decimal)
-    amount: Decimal | None = attrs.field(default=None, validator=values.optional_non_negative)
 
 
 def test_optional_decimal_and_non_negative_take_none_and_valid_values() -> None:
@@ -318,8 +319,6 @@ def test_optional_validators_refuse_bad_values_by_name(
 # ``events._status`` and the ``optional`` flag of ``events._bad_text`` have no caller in the
 # core (OrderReported checks its status inline); their contract is pinned directly.
 # Kills events._status mutmut_1..3 and events._bad_text mutmut_3/4.
-
-
 def test_status_validator_accepts_reported_statuses_and_names_an_unknown_one() -> None:
     field = attrs.fields(ev.OrderReported).status
     probe = ev.CancelRequested("c1")
@@ -339,18 +338,6 @@ def test_bad_text_passes_none_only_where_optional() -> None:
     with pytest.raises(InvalidEvent) as err:
         ev._bad_text(probe, "client_order_id", "", optional=True)
     assert str(err.value) == "CancelRequested.client_order_id: expected a non-empty id, got ''"
-
-
-# --- AssetLedger ----------------------------------------------------------------------------
-# Kills AssetLedger.__init__ mutmut_1, covers mutmut_1..5, add mutmut_6, remove mutmut_4/7,
-# amend mutmut_5..7, report mutmut_18 and 35.
-
-
-def _ledger() -> AssetLedger:
-    """A USDT ledger reported at version 5 (total 10, free 8), including trade t1."""
-    led = AssetLedger("USDT")
-    assert led.report(D(10), D(8), 5, frozenset({"t1"})) == []
-    return led
 
 
 def test_ledger_keeps_its_asset_and_starts_empty() -> None:
@@ -428,8 +415,6 @@ def test_ledger_report_keeps_exactly_the_changes_it_neither_dates_nor_lists() ->
 # --- position.step ---------------------------------------------------------------------------
 # Kills step mutmut_56, 60, 61 (the sign of a short), 63 (entry in (0, 1]) and 64..67
 # (closing against no entry price).
-
-
 def test_step_closing_part_of_a_short_realizes_the_short_pnl() -> None:
     """Short 2 at 100, buy 1 at 90: realizes +10 and keeps the entry."""
     assert step(D(-2), D(100), D(1), D(90), False, D(1)) == (D(-1), D(100), D(10))
@@ -452,20 +437,12 @@ def test_step_without_an_entry_price_moves_quantity_only() -> None:
 # --- PositionBook and PendingFill ---------------------------------------------------------
 # Kills PendingFill.__init__ mutmut_6, PositionBook.__init__ mutmut_3, 4, 6, 8,
 # add mutmut_4, 7, 13, 21 and report mutmut_1, 5, 10, 17.
-
-
 def test_fresh_position_book_replays_fills_from_flat() -> None:
     """Before any report the book is flat at version -1: every fill counts from zero."""
     book = PositionBook(False, D(1))
     assert book.add("k0", 0, D(1), D(100), "t0") is True
     assert book.replay() == (D(1), D(100), {"k0": ZERO})
     assert _ids(book.report(D(1), D(100), 0, None)) == [("k0", 0, "t0")]
-
-
-def _ids(fills: list[PendingFill] | None) -> list[tuple[object, int, str]]:
-    """What identifies each pending fill: key, version, trade id."""
-    assert fills is not None
-    return [(f.key, f.version, f.trade_id) for f in fills]
 
 
 def test_position_book_add_refuses_duplicates_and_listed_trades() -> None:
