@@ -125,12 +125,13 @@ async def run_matrix_cell(
     unit: Decimal,
     faults: Faults,
     seed: int,
+    config: RunnerConfig = CONFIG,
 ) -> dict[str, Any]:
     ex, venue_of = make(faults)
     journal = tmp / f"journal-{seed}.sqlite"
     await ex.start()
     try:
-        runner = Runner(venue_of(ex), journal, Inventory([instrument]), CONFIG)
+        runner = Runner(venue_of(ex), journal, Inventory([instrument]), config)
         async with runner:
             await runner.wait_synced(10)
             keys = await account_life(runner, ex, instrument.symbol, unit)
