@@ -307,8 +307,8 @@ async def _process_world(proc: LoopbackProcess, path: Path) -> dict[str, Any]:
             price = Decimal(50000) * (1 - away if side == "buy" else 1 + away)
             qty = Decimal(rng.randint(1, 20)) / 1000
             await runner.place("BTC/USDT", side, qty, price.quantize(Decimal("0.01")))
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)  # the market walks and fills some
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.6)  # the market walks and fills some
         for o in runner.inventory.open_orders():
             if o.client_order_id is not None and o.status in ("open", "partially_filled"):
                 await runner.cancel(o.client_order_id)

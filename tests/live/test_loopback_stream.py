@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from core.adapters import binance_spot
 from core.events import BalanceReported, CashChanged, FillReported, OrderReported
+from models.exchange import Rejection
 from tests.live.conftest import SignedClient, make_loopback, receive_events, run
 from tests.live.test_loopback_rest import BUY
 
@@ -198,5 +199,28 @@ def test_disconnect_all_sends_server_shutdown_and_the_repr_hides_the_secret() ->
             again, _ = await c.user_stream()  # a new connection subscribes at once
             assert ex.subscriptions == 1
             await again.close()
+
+    run(go())
+
+
+def test_the_venue_cancelling_an_order_is_pushed_and_unknown_keys_are_refused() -> None:
+    async def go() -> None:
+        async with make_loopback() as ex, SignedClient(ex) as c:
+            ws, _ = await c.user_stream()
+            await c.request("POST", "/api/v3/order", BUY)
+            assert ex.order_id_of("bot-1") == 1
+            ended = ex.cancel("bot-1")
+            assert not isinstance(ended, Rejection) and ended.status == "canceled"
+            assert isinstance(ex.cancel("bot-1"), Rejection)
+            assert isinstance(ex.fill("nope"), Rejection)
+            msgs = await receive_events(ws)
+            kinds = [m["event"].get("x", m["event"]["e"]) for m in msgs]
+            assert kinds == [
+                "NEW",
+                "outboundAccountPosition",
+                "CANCELED",
+                "outboundAccountPosition",
+            ]
+            await ws.close()
 
     run(go())

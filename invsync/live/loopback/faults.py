@@ -64,13 +64,6 @@ class Faults:
     #: Share of unknown-outcome and 5xx/timeout mutations that really executed.
     executed_share: float = attrs.field(default=0.5, validator=_probability)
 
-    @property
-    def any_push(self) -> bool:
-        """Whether any user-data fault can happen."""
-        return any(
-            (self.drop, self.duplicate, self.reorder, self.delay, self.disconnect, self.shutdown)
-        )
-
     @classmethod
     def parse(cls, text: str) -> Faults:
         """A named profile (``PROFILES``) or ``key=value,key=value`` (a profile may lead)."""
