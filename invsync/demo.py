@@ -241,7 +241,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         parse_faults(args.faults)
     except ValueError as exc:
-        raise UsageError(f"--faults: {exc}") from None
+        raise UsageError(f"--{exc}") from None  # the message starts with "faults:"
     if args.plot is not None and not args.plot.parent.is_dir():
         raise UsageError(f"--plot {args.plot}: no directory {str(args.plot.parent)!r}")
     naive, inv = compare(args.seed, args.steps, args.faults)

@@ -78,11 +78,11 @@ def _once(args: argparse.Namespace, progress: Callable[[PriceFile], Callable[[in
     try:
         faults = parse_faults(args.faults)
     except ValueError as exc:
-        raise UsageError(f"--faults: {exc}") from None
+        raise UsageError(f"--{exc}") from None  # the message starts with "faults:"
     try:
         latency = parse_latency(args.latency)
     except ValueError as exc:
-        raise UsageError(f"--latency: {exc}") from None
+        raise UsageError(f"--{exc}") from None  # the message starts with "latency:"
     try:
         fee_rate = Decimal(args.fee_rate)
         if not fee_rate.is_finite() or fee_rate < 0:

@@ -102,11 +102,12 @@ def parse_latency(spec: str) -> Latency:
             numbers = [float(x) for x in value.split("/")]
             if not 1 <= len(numbers) <= 4:
                 raise ValueError
-            leg = Leg(*numbers)
-        except (ValueError, TypeError):
+        except ValueError:
             raise ValueError(
                 f"latency: {part!r}: expected up to four numbers base/jitter/spike_p/spike "
                 "(milliseconds, probability, milliseconds)"
             ) from None
-        lat = attrs.evolve(lat, **{name: leg})
+        if min(numbers) < 0 or (len(numbers) > 2 and numbers[2] > 1):
+            raise ValueError(f"latency: {part!r}: times must be >= 0 and spike_p in [0, 1]")
+        lat = attrs.evolve(lat, **{name: Leg(*numbers)})
     return lat
