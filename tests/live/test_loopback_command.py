@@ -55,6 +55,7 @@ def test_defaults_and_help_name_every_option() -> None:
     args = parser.parse_args([])
     assert (args.port, args.seed, args.faults, args.tick_ms) == (8765, 0, "none", 500)
     text = parser.format_help()
+    assert args.no_model_check is False
     for option in ("--port", "--seed", "--faults", "--balance", "--symbol", "--tick-ms"):
         assert option in text
 
@@ -92,6 +93,7 @@ def test_the_command_serves_a_client_fills_from_the_market_and_stops_on_ctrl_c()
         "USDT=100000",
         "--faults",
         "duplicate=0.2",
+        "--no-model-check",
     )
     try:
         assert "loopback-key" in "\n".join(proc.banner)

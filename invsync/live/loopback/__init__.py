@@ -22,6 +22,7 @@ Interface (the contract with the live runner, issue 17)::
         heartbeat=20.0,                   # WebSocket ping frame interval (s)
         time_base_ms=None,                # None: event times follow the wall clock; an int:
                                           #   version v is at time_base_ms + v (tests)
+        check_model=True,                 # the model's invariant check after every change
     )
     async with ex:                        # start(); stop() sends serverShutdown, closes
                                           #   every socket (about 1 s), frees the port

@@ -59,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", default="loopback-key", help="the key clients must send")
     parser.add_argument("--api-secret", default="loopback-secret", help="the HMAC secret")
     parser.add_argument("--duration", type=float, default=None, help="stop after N seconds")
+    parser.add_argument(
+        "--no-model-check",
+        action="store_true",
+        help="skip the model's invariant check after every change (it scans every order, "
+        "so a session with thousands of orders slows down)",
+    )
 
 
 def parse_symbol(text: str) -> tuple[Instrument, Decimal]:
@@ -139,6 +145,7 @@ async def serve(args: argparse.Namespace, made: list[LoopbackExchange]) -> None:
         port=args.port,
         prices=prices,
         fee_rate=args.fee_rate,
+        check_model=not args.no_model_check,
     )
     made.append(ex)
     stop = asyncio.Event()

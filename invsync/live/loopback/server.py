@@ -283,12 +283,15 @@ class LoopbackExchange:
         weight_window: float = 60.0,
         heartbeat: float = 20.0,
         time_base_ms: int | None = None,
+        check_model: bool = True,
     ) -> None:
         insts = list(instruments)
         for inst in insts:
             if inst.kind != "spot":
                 raise ValueError(f"LoopbackExchange: {inst.symbol} is {inst.kind}; only spot")
-        self.model = ExchangeModel(insts, balances, prices=prices, seed=seed)
+        # check_model: the model asserts its invariants after every change (a scan of every
+        # order it ever held); off, a long session with many orders stays fast.
+        self.model = ExchangeModel(insts, balances, prices=prices, seed=seed, check=check_model)
         self.seed = seed
         self.faults = faults if faults is not None else Faults()
         self._key = api_key

@@ -26,6 +26,7 @@ from aiohttp import web
 from core import events as ev
 from invsync.live.loopback.venues.base import Connection, DerivativeLoopback, Encoder, Handler
 from invsync.live.venues.bybit import encode, signing
+from invsync.live.venues.wire import plain
 from models.exchange import Rejection
 
 TOPICS: Final = frozenset({"order", "execution", "execution.fast", "position", "wallet"})
@@ -64,6 +65,7 @@ class BybitLoopback(DerivativeLoopback):
         return [
             ("GET", "/v5/private", self._ws),
             ("GET", "/v5/market/time", self._time),
+            ("GET", "/v5/market/instruments-info", self._instruments),
             ("GET", "/v5/account/wallet-balance", self._rest(self._wallet, False)),
             ("GET", "/v5/position/list", self._rest(self._positions, False)),
             ("GET", "/v5/order/realtime", self._rest(self._orders, False)),
@@ -129,10 +131,15 @@ class BybitLoopback(DerivativeLoopback):
         return await self.websocket(request, on_text)
 
     def _auth_ok(self, args: list[Any]) -> bool:
-        if len(args) != 3 or args[0] != self._key or type(args[1]) is not int:
+        # The docs' example sends expires as a number; ccxt sends it as a string: both.
+        if len(args) != 3 or args[0] != self._key:
             return False
-        expected = signing.hex_hmac(self._secret, signing.ws_auth_prehash(args[1]))
-        fresh = args[1] > self.now_ms() - 1000
+        raw = args[1]
+        if not (type(raw) is int or (isinstance(raw, str) and raw.isdigit())):
+            return False
+        expires = int(raw)
+        expected = signing.hex_hmac(self._secret, signing.ws_auth_prehash(expires))
+        fresh = expires > self.now_ms() - 1000
         return fresh and isinstance(args[2], str) and hmac.compare_digest(expected, args[2])
 
     # --- REST --------------------------------------------------------------------------------
@@ -146,6 +153,67 @@ class BybitLoopback(DerivativeLoopback):
                 "result": {"timeSecond": str(now // 1000), "timeNano": str(now * 1_000_000)},
                 "retExtInfo": {},
                 "time": now,
+            }
+        )
+
+    async def _instruments(self, request: web.Request) -> web.StreamResponse:
+        """``GET /v5/market/instruments-info``: the account's instruments of a category."""
+        category = request.query.get("category", "")
+        rows = []
+        for inst in self.model.instruments.values():
+            if inst.kind != category:
+                continue
+            tick = inst.tick_size or Decimal("0.1")
+            lot = inst.lot_size or Decimal("0.001")
+            rows.append(
+                {
+                    "symbol": inst.symbol,
+                    "contractType": "LinearPerpetual"
+                    if inst.kind == "linear"
+                    else "InversePerpetual",
+                    "status": "Trading",
+                    "baseCoin": inst.base,
+                    "quoteCoin": inst.quote,
+                    "launchTime": "1585526400000",
+                    "deliveryTime": "0",
+                    "deliveryFeeRate": "",
+                    "priceScale": str(max(0, -tick.as_tuple().exponent)),  # type: ignore[operator]
+                    "leverageFilter": {
+                        "minLeverage": "1",
+                        "maxLeverage": "100.00",
+                        "leverageStep": "0.01",
+                    },
+                    "priceFilter": {
+                        "minPrice": plain(tick),
+                        "maxPrice": "1999999.80",
+                        "tickSize": plain(tick),
+                    },
+                    "lotSizeFilter": {
+                        "maxOrderQty": "1000000",
+                        "minOrderQty": plain(lot),
+                        "qtyStep": plain(lot),
+                        "postOnlyMaxOrderQty": "1000000",
+                        "maxMktOrderQty": "1000000",
+                        "minNotionalValue": "0",
+                    },
+                    "unifiedMarginTrade": True,
+                    "fundingInterval": 480,
+                    "settleCoin": inst.settle,
+                    "copyTrading": "none",
+                    "upperFundingRate": "0.00375",
+                    "lowerFundingRate": "-0.00375",
+                    "isPreListing": False,
+                    "preListingInfo": None,
+                }
+            )
+        result = {"category": category, "list": rows, "nextPageCursor": ""}
+        return web.json_response(
+            {
+                "retCode": 0,
+                "retMsg": "OK",
+                "result": result,
+                "retExtInfo": {},
+                "time": self.now_ms(),
             }
         )
 

@@ -70,6 +70,8 @@ class OkxLoopback(DerivativeLoopback):
         """The served endpoints."""
         return [
             ("GET", "/ws/v5/private", self._ws),
+            ("GET", "/api/v5/public/instruments", self._instruments),
+            ("GET", "/api/v5/public/time", self._time),
             ("GET", "/api/v5/account/balance", self._rest(self._balance, False)),
             ("GET", "/api/v5/account/positions", self._rest(self._positions, False)),
             ("GET", "/api/v5/account/bills", self._rest(self._bills, False)),
@@ -142,6 +144,45 @@ class OkxLoopback(DerivativeLoopback):
         return isinstance(sign, str) and hmac.compare_digest(expected, sign)
 
     # --- REST --------------------------------------------------------------------------------
+
+    async def _time(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response({"code": "0", "msg": "", "data": [{"ts": str(self.now_ms())}]})
+
+    async def _instruments(self, request: web.Request) -> web.StreamResponse:
+        """``GET /api/v5/public/instruments``: the account's SWAPs (what ccxt's markets need)."""
+        rows = []
+        if request.query.get("instType") == "SWAP":
+            for inst in self.model.instruments.values():
+                family = f"{inst.base}-{inst.quote}"
+                rows.append(
+                    {
+                        "alias": "",
+                        "baseCcy": "",
+                        "category": "1",
+                        "ctMult": "1",
+                        "ctType": inst.kind,
+                        "ctVal": plain(inst.contract_size),
+                        "ctValCcy": inst.base if inst.kind == "linear" else inst.quote,
+                        "expTime": "",
+                        "instFamily": family,
+                        "instId": inst.symbol,
+                        "instType": "SWAP",
+                        "lever": "100",
+                        "listTime": "1606468572000",
+                        "lotSz": plain(inst.lot_size or Decimal(1)),
+                        "maxLmtSz": "100000000",
+                        "maxMktSz": "10000",
+                        "minSz": plain(inst.lot_size or Decimal(1)),
+                        "optType": "",
+                        "quoteCcy": "",
+                        "settleCcy": inst.settle,
+                        "state": "live",
+                        "stk": "",
+                        "tickSz": plain(inst.tick_size or Decimal("0.1")),
+                        "uly": family,
+                    }
+                )
+        return web.json_response({"code": "0", "msg": "", "data": rows})
 
     def _rest(self, inner: Any, mutation: bool) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
