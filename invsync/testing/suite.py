@@ -45,7 +45,7 @@ from invsync.testing.world import (
     Target,
     World,
 )
-from models.exchange import Rejection
+from models.exchange import ExchangeModel, Rejection
 
 D = Decimal
 INDEX = st.integers(0, 7)
@@ -214,21 +214,30 @@ class InventorySuite(RuleBasedStateMachine):
         offset=st.integers(0, 2),
         fee_rate=FEE_RATES,
         fee_in=st.sampled_from(["received", "third"]),
+        trades=st.sampled_from([1, 1, 2]),
     )
-    def fill(self, i: int, fraction: Decimal, offset: int, fee_rate: Decimal, fee_in: str) -> None:
-        """The venue fills part of an open order, at its limit or a tick or two better."""
+    def fill(
+        self, i: int, fraction: Decimal, offset: int, fee_rate: Decimal, fee_in: str, trades: int
+    ) -> None:
+        """The venue fills part of an open order, at its limit or a tick or two better; as
+        one trade, or two (matched against two resting orders: two trade ids)."""
         opens = self.world.model.open_orders()
         o = opens[i % len(opens)]
-        q = max(min((o.remaining * fraction).quantize(D("0.001")), o.remaining), D("0.001"))
-        q = min(q, o.remaining)
+        lot = D("0.001")
+        q = min(max((o.remaining * fraction).quantize(lot), lot), o.remaining)
         assert o.price is not None
         tick = dict(self.ACCOUNT.ticks)[o.instrument.symbol]
         price = o.price - offset * tick if o.side == "buy" else o.price + offset * tick
         if price <= 0:
             price = o.price
-        self.world.exchange(
-            lambda m: m.fill(o.order_id, q, price, fee_rate=fee_rate, fee_in=fee_in, fast=False)
-        )
+        first = (q / 2).quantize(lot) if trades == 2 and q >= 2 * lot else q
+        parts = [first, q - first] if first < q else [q]
+
+        def match(m: ExchangeModel) -> None:
+            for part in parts:
+                m.fill(o.order_id, part, price, fee_rate=fee_rate, fee_in=fee_in, fast=False)
+
+        self.world.exchange(match)
 
     @precondition(lambda m: _ready(m) and bool(m.world.model.open_orders()))
     @rule(i=INDEX, expire=st.booleans())
