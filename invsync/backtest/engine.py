@@ -260,7 +260,6 @@ class OrderEntry:
     def amend(
         self,
         client_order_id: str,
-        *,
         quantity: Decimal | None = None,
         price: Decimal | None = None,
     ) -> None:
