@@ -1148,9 +1148,11 @@ class Inventory:
         if o.unheard is not None:
             self._heard(o, r.quantity, r.price)
         status = r.status
-        if status == "rejected" and o.filled > 0:
-            # The venue refused the rest after fills (Bybit "Rejected" with cumExecQty):
-            # the order lived, its fills stand and it ends like a cancel, releasing the rest.
+        if status == "rejected" and rf > 0:
+            # The venue refused the rest after fills it reports (Bybit "Rejected" with
+            # cumExecQty): the order lived, its fills stand and it ends like a cancel,
+            # releasing the rest. (A rejected report without fills cannot end an order
+            # with fills: it is absorbed.)
             status = "canceled"
         if status == "triggered" and r.triggered_order_id is not None:
             o.triggered_order_id = r.triggered_order_id

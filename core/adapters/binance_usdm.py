@@ -233,6 +233,12 @@ def _order_trade_update(msg: Mapping[str, Any]) -> list[Event]:
 def _trade_lite(msg: Mapping[str, Any]) -> list[Event]:
     where = "TRADE_LITE"
     cid, exchange_made = _client_id(msg, "c", where)
+    quantity = fields.decimal(msg, "l", where)
+    # "q" is the order's original quantity: it bounds an order known only from its fills.
+    # Not where it is below the fill (the doc sample has q 0.001 with l 0.040).
+    size = fields.opt_decimal(msg, "q", where)
+    if size is not None and size < quantity:
+        size = None
     return [
         fields.build(
             FillReported,
@@ -242,13 +248,14 @@ def _trade_lite(msg: Mapping[str, Any]) -> list[Event]:
             client_order_id=cid,
             trade_id=fields.ident(msg, "t", where),
             side=fields.choice(msg, "S", where, _SIDES),
-            quantity=fields.decimal(msg, "l", where),
+            quantity=quantity,
             price=fields.decimal(msg, "L", where),
             fee=None,  # the fast stream has no commission: the full message adds it
             fee_asset=None,
             version=fields.integer(msg, "T", where),
             kind=KIND,
             liquidation=exchange_made,
+            order_quantity=size,
         )
     ]
 
@@ -279,7 +286,11 @@ def _account_update(msg: Mapping[str, Any]) -> list[Event]:
                 wb,
                 asset=asset,
                 total=fields.decimal(b, "wb", wb),
-                free=fields.decimal(b, "cw", wb),
+                # cw is the cross wallet (the wallet less isolated margin), not what is
+                # available: in single-asset mode a BNB row has cw "0". The push carries
+                # no available amount, so free keeps the last reported locked part
+                # (the REST snapshot's maxWithdrawAmount sets it).
+                free=None,
                 version=version,
             )
         )
@@ -452,8 +463,16 @@ def _max_time(rows: list[Mapping[str, Any]], key: str, where: str) -> int:
     return max((fields.integer(r, key, f"{where}[{n}]") for n, r in enumerate(rows)), default=0)
 
 
+def _available(a: Mapping[str, Any], total: Decimal, where: str) -> Decimal:
+    """What of an asset the venue says is available: maxWithdrawAmount, else total."""
+    free = fields.opt_decimal(a, "maxWithdrawAmount", where)
+    return total if free is None or free > total else free
+
+
 def _account(body: Any) -> tuple[list[BalanceReported], int]:
-    """Balances of GET /fapi/v2|v3/account: total = walletBalance, free = crossWalletBalance."""
+    """Balances of GET /fapi/v2|v3/account: total = walletBalance, free = maxWithdrawAmount
+    (the asset's own available amount; availableBalance is account-wide in multi-assets
+    mode), never above the wallet balance."""
     where = "account"
     _refuse_error_body(body, where)
     acct = fields.obj(body, where)
@@ -477,13 +496,14 @@ def _account(body: Any) -> tuple[list[BalanceReported], int]:
     balances = []
     for n, a in enumerate(assets):
         wa = f"{where}.assets[{n}]"
+        total = fields.decimal(a, "walletBalance", wa)
         balances.append(
             fields.build(
                 BalanceReported,
                 wa,
                 asset=fields.text(a, "asset", wa),
-                total=fields.decimal(a, "walletBalance", wa),
-                free=fields.decimal(a, "crossWalletBalance", wa),
+                total=total,
+                free=_available(a, total, wa),
                 version=version,
             )
         )

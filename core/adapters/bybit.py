@@ -32,6 +32,7 @@ from core.events import (
     Event,
     FillReported,
     MessageIgnored,
+    OrderNotFound,
     OrderReported,
     PositionReported,
     SnapshotTaken,
@@ -124,6 +125,13 @@ def _minus(a: Decimal, b: Decimal, name: str) -> Decimal:
         return _EXACT.subtract(a, b)
     except DecimalException:
         raise ParseError(f"{name}: {a} - {b} is not exactly representable") from None
+
+
+def _plus(a: Decimal, b: Decimal, name: str) -> Decimal:
+    try:
+        return _EXACT.add(a, b)
+    except DecimalException:
+        raise ParseError(f"{name}: {a} + {b} is not exactly representable") from None
 
 
 def _kind(msg: Mapping[str, Any], where: str) -> str | None:
@@ -244,18 +252,84 @@ def _orders(message: Mapping[str, Any], topic: str) -> list[Event]:
 # --- executions -----------------------------------------------------------------------------
 
 
-def _fill(item: Mapping[str, Any], where: str, kind: str, fast: bool) -> FillReported:
-    """A trade of the account; ``fast`` (execution.fast) carries no fee, type or PnL."""
+def _extra_fees(item: Mapping[str, Any], where: str) -> list[tuple[str, Decimal]]:
+    """``extraFees`` (e.g. GST), charged on top of ``execFee``: (coin, fee) each."""
+    raw = item.get("extraFees")
+    if raw is None or raw == "":
+        return []
+    if not isinstance(raw, list):
+        raise ParseError(f"{where}.extraFees: expected a list, got {raw!r:.40}")
+    out: list[tuple[str, Decimal]] = []
+    for i, raw_row in enumerate(raw):
+        w = f"{where}.extraFees[{i}]"
+        row = F.obj(raw_row, w)
+        out.append((F.text(row, "feeCoin", w), F.decimal(row, "fee", w)))
+    return out
+
+
+def _order_size(
+    item: Mapping[str, Any], where: str, kind: str, quantity: Decimal
+) -> tuple[Decimal | None, Decimal | None]:
+    """(orderQty, leavesQty) where they are in the fill's own unit: every derivative, and
+    a spot limit order (a spot market order's may be quote coin, ``marketUnit``)."""
+    if kind == "spot" and F.opt_text(item, "orderType", where) != "Limit":
+        return None, None
+    size = F.opt_decimal(item, "orderQty", where)
+    if size is None or size <= 0:
+        return None, None
+    left = F.opt_decimal(item, "leavesQty", where)
+    if left is not None and (left < 0 or left + quantity > size):
+        left = None  # not after this fill (a later state): the size alone still bounds
+    if quantity > size:
+        raise ParseError(f"{where}.orderQty: {size} below the execQty {quantity}")
+    return size, left
+
+
+def _fill(
+    item: Mapping[str, Any],
+    where: str,
+    kind: str,
+    fast: bool,
+    other_fees: list[Event] | None = None,
+) -> FillReported:
+    """A trade of the account; ``fast`` (execution.fast) carries no fee, type or PnL.
+
+    ``extraFees`` in the fee's coin add to it; one in another coin is appended to
+    ``other_fees`` as a cash change (keyed by the execution), or dropped where None (a
+    REST snapshot's wallet already includes it).
+    """
     symbol = F.text(item, "symbol", where)
     liquidation = False if fast else F.choice(item, "execType", where, _FILL_EXEC)
     fee: Decimal | None = None
     fee_asset: str | None = None
     pnl: Decimal | None = None
+    size: Decimal | None = None
+    left: Decimal | None = None
+    quantity = F.decimal(item, "execQty", where)
     if not fast:
         fee = F.decimal(item, "execFee", where)
         fee_asset = _fee_asset(item, symbol, kind, fee, where)
+        for n, (coin, extra) in enumerate(_extra_fees(item, where)):
+            if fee_asset is None and fee == 0:
+                fee_asset = coin
+            if coin == fee_asset:
+                fee = _plus(fee, extra, f"{where}.extraFees")
+            elif other_fees is not None and extra != 0:
+                other_fees.append(
+                    F.build(
+                        CashChanged,
+                        f"{where}.extraFees[{n}]",
+                        asset=coin,
+                        total_delta=extra.copy_negate(),
+                        free_delta=extra.copy_negate(),
+                        version=_time(item, "execTime", where),
+                        reason="fee",
+                        change_id=f"{_ident(item, 'execId', where)}:extraFees:{n}",
+                    )
+                )
         if kind != "spot":
             pnl = F.opt_decimal(item, "execPnl", where)
+        size, left = _order_size(item, where, kind, quantity)
     client_id = None if liquidation else F.opt_text(item, "orderLinkId", where)
     return F.build(
         FillReported,
@@ -265,7 +339,7 @@ def _fill(item: Mapping[str, Any], where: str, kind: str, fast: bool) -> FillRep
         client_order_id=client_id,
         trade_id=_ident(item, "execId", where),
         side=F.choice(item, "side", where, _SIDES),
-        quantity=F.decimal(item, "execQty", where),
+        quantity=quantity,
         price=F.decimal(item, "execPrice", where),
         fee=fee,
         fee_asset=fee_asset,
@@ -273,10 +347,17 @@ def _fill(item: Mapping[str, Any], where: str, kind: str, fast: bool) -> FillRep
         kind=kind,
         realized_pnl=pnl,
         liquidation=liquidation,
+        order_quantity=size,
+        leaves_quantity=left,
     )
 
 
-def _execution(item: Any, where: str, category: Mapping[str, Any] | None = None) -> Event | None:
+def _execution(
+    item: Any,
+    where: str,
+    category: Mapping[str, Any] | None = None,
+    other_fees: list[Event] | None = None,
+) -> Event | None:
     """One full execution: a fill, a funding payment, or a named ignored kind.
 
     ``category`` is the REST result whose ``category`` applies to its rows (REST rows
@@ -316,15 +397,17 @@ def _execution(item: Any, where: str, category: Mapping[str, Any] | None = None)
     kind = _kind(source, where)
     if kind is None:
         return None if for_snapshot else MessageIgnored(venue=VENUE, kind="execution:option")
-    return _fill(item, where, kind, fast=False)
+    return _fill(item, where, kind, fast=False, other_fees=other_fees)
 
 
 def _executions(message: Mapping[str, Any], topic: str) -> list[Event]:
     out: list[Event] = []
     for i, item in enumerate(F.items(message, "data", topic)):
-        event = _execution(item, f"{topic}[{i}]")
+        extra: list[Event] = []
+        event = _execution(item, f"{topic}[{i}]", other_fees=extra)
         if event is not None:
             out.append(event)
+        out += extra
     return out
 
 
@@ -396,7 +479,12 @@ def _positions(message: Mapping[str, Any], topic: str) -> list[Event]:
 
 
 def _coins(accounts: list[Any], where: str, version: int, seen: set[str]) -> list[BalanceReported]:
-    """Wallet balances: total = walletBalance, free = walletBalance - locked (spot order locks)."""
+    """Wallet balances: total = walletBalance, free = walletBalance - locked (spot order locks).
+
+    A coin without ``locked`` (older wallet pushes, REST): free is ``availableToWithdraw``
+    (never above the wallet balance), else 0: free is never read above what the venue
+    says is available (P6).
+    """
     out: list[BalanceReported] = []
     for i, account in enumerate(accounts):
         aw = f"{where}[{i}]"
@@ -411,7 +499,11 @@ def _coins(accounts: list[Any], where: str, version: int, seen: set[str]) -> lis
             seen.add(asset)
             total = F.decimal(coin, "walletBalance", cw)
             locked = F.opt_decimal(coin, "locked", cw)
-            free = total if locked is None else _minus(total, locked, f"{cw}.locked")
+            if locked is not None:
+                free = _minus(total, locked, f"{cw}.locked")
+            else:
+                available = F.opt_decimal(coin, "availableToWithdraw", cw)
+                free = _ZERO if available is None else min(available, total)
             out.append(
                 F.build(BalanceReported, cw, asset=asset, total=total, free=free, version=version)
             )
@@ -511,6 +603,46 @@ def _pages(value: Any, name: str) -> list[tuple[str, Mapping[str, Any], int]]:
         result = F.obj(F.field(body, "result", where), f"{where}.result")
         out.append((f"{where}.result", result, _time(body, "time", where)))
     return out
+
+
+def parse_order(
+    body: Any, *, order_id: str | None = None, client_order_id: str | None = None
+) -> list[Event]:
+    """An order query's answer (GET /v5/order/realtime or /v5/order/history with
+    ``orderId``/``orderLinkId``) to ``[OrderReported]``; an empty list to ``[OrderNotFound]``
+    (pass the ids asked for)."""
+    try:
+        return _order_answer(body, order_id, client_order_id)
+    except ParseError:
+        raise
+    except ValueError as e:
+        if "integer string conversion" not in str(e):
+            raise
+        raise ParseError(f"order: a number too large to quote ({e})") from None
+
+
+def _order_answer(body: Any, order_id: str | None, client_order_id: str | None) -> list[Event]:
+    out: list[Event] = []
+    for where, result, _ in _pages(body, "order"):
+        kind = _kind(result, where)
+        for i, item in enumerate(F.items(result, "list", where)):
+            iw = f"{where}.list[{i}]"
+            if kind is None:
+                out.append(MessageIgnored(venue=VENUE, kind="order:option"))
+                continue
+            out.append(_order(item, iw, kind))
+    if out:
+        return out
+    if not order_id and not client_order_id:
+        raise ParseError("order.result.list: empty (no such order) but no id was given")
+    return [
+        F.build(
+            OrderNotFound,
+            "order",
+            client_order_id=client_order_id or None,
+            order_id=order_id or None,
+        )
+    ]
 
 
 def parse_snapshot(

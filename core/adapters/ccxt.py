@@ -28,6 +28,7 @@ from core.adapters import fields as f
 from core.errors import ParseError
 from core.events import (
     BalanceReported,
+    CashChanged,
     Event,
     FillReported,
     MessageIgnored,
@@ -211,9 +212,46 @@ def _trade(
     )
 
 
-def parse_trade(trade: Any, kind: Any = None) -> list[FillReported]:
-    """A ccxt trade (``fetch_my_trades``/``watch_my_trades`` entry) as one ``FillReported``."""
-    return [_trade(f.obj(trade, "trade"), "trade", _opt_kind(kind))]
+def _funding(t: Mapping[str, Any], where: str) -> CashChanged | None:
+    """A funding payment ccxt lists among trades (Bybit ``execType`` "Funding" rows of
+    watch_my_trades): a cash change of its fee, not a fill; None for a real trade."""
+    info = t.get("info")
+    if not isinstance(info, Mapping) or info.get("execType") != "Funding":
+        return None
+    fee, currency = _fee(t, where)
+    iw = _where(where, "info")
+    if fee is None:
+        fee = f.decimal(info, "execFee", iw)
+    if currency is None:
+        currency = f.opt_text(info, "feeCurrency", iw)
+    if currency is None:
+        symbol = f.text(t, "symbol", where)
+        _, colon, settle = symbol.partition(":")  # unified derivative symbols: BTC/USDT:USDT
+        currency = settle if colon and settle else None
+    if currency is None:
+        raise ParseError(f"{where}.fee.currency: missing for a funding row, and no settle coin")
+    # A fee > 0 is paid (the core's sign): the wallet goes down by it.
+    return f.build(
+        CashChanged,
+        where,
+        asset=currency,
+        total_delta=fee.copy_negate(),
+        free_delta=fee.copy_negate(),
+        version=f.integer(t, "timestamp", where),
+        reason="funding",
+        change_id=f.ident(t, "id", where),
+    )
+
+
+def _trade_event(t: Mapping[str, Any], where: str, kind: str | None) -> Event:
+    funding = _funding(t, where)
+    return funding if funding is not None else _trade(t, where, kind)
+
+
+def parse_trade(trade: Any, kind: Any = None) -> list[Event]:
+    """A ccxt trade (``fetch_my_trades``/``watch_my_trades`` entry) as one ``FillReported``
+    (or a ``CashChanged`` for a funding payment listed among trades)."""
+    return [_trade_event(f.obj(trade, "trade"), "trade", _opt_kind(kind))]
 
 
 # --- orders ---------------------------------------------------------------------------
@@ -233,8 +271,18 @@ def _order_version(o: Mapping[str, Any], where: str) -> int:
     return f.integer(o, "timestamp", where)
 
 
-def _order(o: Mapping[str, Any], where: str, kind: str | None) -> OrderReported:
-    amount = _num(o, "amount", where)
+def _order(o: Mapping[str, Any], where: str, kind: str | None) -> OrderReported | MessageIgnored:
+    amount = _opt_num(o, "amount", where)
+    if amount is None:
+        quote_sized = f.opt_text(o, "type", where) == "market" and o.get("cost") is not None
+        if not quote_sized:
+            raise ParseError(f"{where}.amount: is null")
+        # A market order sized in quote (amount null, cost set): its base quantity is what
+        # filled once it ended; while live it is not known.
+        done = _opt_num(o, "filled", where)
+        if f.text(o, "status", where) != "closed" or done is None or done <= 0:
+            return MessageIgnored(venue=VENUE, kind="order:market-quote-sized")
+        amount = done
     filled = _opt_num(o, "filled", where)
     if filled is None:
         remaining = _opt_num(o, "remaining", where)
@@ -280,6 +328,8 @@ def _order(o: Mapping[str, Any], where: str, kind: str | None) -> OrderReported:
 def _order_events(o: Mapping[str, Any], where: str, kind: str | None) -> list[Event]:
     report = _order(o, where, kind)
     out: list[Event] = [report]
+    if not isinstance(report, OrderReported):
+        return out
     trades = o.get("trades")
     if trades is not None:
         for i, t in enumerate(_list(trades, _where(where, "trades"))):
@@ -303,11 +353,61 @@ def _map(b: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
     return f.obj(value, _where(where, key))
 
 
+def _coin_rows(info: Any) -> list[Mapping[str, Any]]:
+    """Bybit unified wallet rows in ccxt's ``info``: the WS push's ``data`` (a list of
+    accounts) or the REST body (``result.list``); each account lists ``coin`` rows."""
+    accounts: Any = info
+    if isinstance(info, Mapping):
+        result = info.get("result")
+        accounts = result.get("list") if isinstance(result, Mapping) else None
+    if type(accounts) is not list:
+        return []
+    rows: list[Mapping[str, Any]] = []
+    for account in accounts:
+        coins = account.get("coin") if isinstance(account, Mapping) else None
+        if type(coins) is list:
+            rows += [c for c in coins if isinstance(c, Mapping) and "walletBalance" in c]
+    return rows
+
+
+def _wallets(info: Any, where: str) -> dict[str, tuple[Decimal, Decimal]]:
+    """(wallet balance, available) per asset from the venue's own body, where ccxt's
+    ``total`` is equity (OKX ``eq``, Bybit unified ``equity``): spec/venues/ccxt.md."""
+    out: dict[str, tuple[Decimal, Decimal]] = {}
+    iw = _where(where, "info")
+    data = info.get("data") if isinstance(info, Mapping) else None
+    if type(data) is list:  # OKX account balance: data[].details[] with cashBal
+        for i, row in enumerate(data):
+            details = row.get("details") if isinstance(row, Mapping) else None
+            if type(details) is not list:
+                continue
+            for j, d in enumerate(details):
+                dw = f"{iw}.data[{i}].details[{j}]"
+                if not isinstance(d, Mapping) or "cashBal" not in d:
+                    continue
+                cash = f.decimal(d, "cashBal", dw)
+                avail = f.opt_decimal(d, "availBal", dw)
+                out[f.text(d, "ccy", dw)] = (cash, cash if avail is None else min(avail, cash))
+        return out
+    for j, c in enumerate(_coin_rows(info)):
+        cw = f"{iw}.coin[{j}]"
+        wallet = f.decimal(c, "walletBalance", cw)
+        locked = f.opt_decimal(c, "locked", cw)
+        if locked is not None:
+            free = _sum(wallet, -locked, f"{cw}.locked")
+        else:
+            avail = f.opt_decimal(c, "availableToWithdraw", cw)
+            free = ZERO if avail is None else min(avail, wallet)
+        out[f.text(c, "coin", cw)] = (wallet, free)
+    return out
+
+
 def _balances(balance: Any, version: int, where: str) -> list[BalanceReported]:
     b = f.obj(balance, where)
     totals = f.obj(f.field(b, "total", where), _where(where, "total"))
     frees = _map(b, "free", where)
     useds = _map(b, "used", where)
+    wallets = _wallets(b.get("info"), where)
     out: list[BalanceReported] = []
     for asset in [*totals, *(a for a in frees if a not in totals)]:
         if type(asset) is not str or not asset:
@@ -322,6 +422,8 @@ def _balances(balance: Any, version: int, where: str) -> list[BalanceReported]:
         if free is None:
             # DESIGN "Derivative wallets": with no available amount reported, free = total.
             free = total if used is None else _sum(total, -used, f"{where}.used.{asset}")
+        if asset in wallets:
+            total, free = wallets[asset]
         at = f"{where}.{asset}"
         out.append(
             f.build(BalanceReported, at, asset=asset, total=total, free=free, version=version)
@@ -413,7 +515,7 @@ def _one(s: Any, where: str, version: int | None, kind: str | None) -> list[Even
     if shape == "order":
         return _order_events(d, where or "order", kind)
     if shape == "trade":
-        return [_trade(d, where or "trade", kind)]
+        return [_trade_event(d, where or "trade", kind)]
     if shape == "position":
         return [_position(d, where or "position", version, kind)]
     if shape == "balance":
@@ -479,7 +581,9 @@ def parse_snapshot(
     if trades is not None:
         for i, t in enumerate(_list(trades, "trades")):
             w = f"trades[{i}]"
-            fills.append(_trade(f.obj(t, w), w, k))
+            row = f.obj(t, w)
+            if _funding(row, w) is None:  # the balance part includes funding already
+                fills.append(_trade(row, w, k))
     held: list[PositionReported] = []
     if positions is not None:
         for i, p in enumerate(_list(positions, "positions")):

@@ -122,23 +122,33 @@ def _envelope(body: Any, where: str) -> list[Mapping[str, Any]]:
 # --- orders -----------------------------------------------------------------------------
 
 
-def _order_quantity(row: Mapping[str, Any], where: str, status: str, filled: Decimal) -> Decimal:
-    """``sz``, except a quote-sized spot market order, whose ``sz`` is not in base units."""
+def _order_quantity(
+    row: Mapping[str, Any], where: str, status: str, filled: Decimal
+) -> Decimal | None:
+    """``sz`` in base units (or contracts); None where it is not known yet.
+
+    A spot market order sized in quote (``tgtCcy`` "quote_ccy", the default for a buy) has
+    ``sz`` in quote units (FACTS §10): once ended, what filled is its whole base quantity;
+    while live its base quantity is not known.
+    """
     sz = f.decimal(row, "sz", where)
-    quote_sized = f.opt_text(row, "tgtCcy", where) == "quote_ccy"
-    if quote_sized and status in ("filled", "canceled") and filled > 0:
-        # Terminal: what filled is the order's whole base quantity (FACTS §10).
+    if f.opt_text(row, "tgtCcy", where) != "quote_ccy":
+        return sz
+    if status in ("filled", "canceled") and filled > 0:
         return filled
-    if quote_sized and filled > sz:
-        # Still live: sz is quote units, so it may be below the base already filled.
-        return filled
-    return sz
+    if status == "canceled":
+        return sz  # ended with nothing filled: no base quantity will ever move
+    return None
 
 
-def _order(row: Mapping[str, Any], where: str) -> OrderReported:
+def _order(row: Mapping[str, Any], where: str) -> OrderReported | MessageIgnored:
     _check_net(row, where)
     status = f.choice(row, "state", where, ORDER_STATES)
     filled = f.decimal(row, "accFillSz", where)
+    quantity = _order_quantity(row, where, status, filled)
+    if quantity is None:
+        # Its fills (in base units) still count; the order's size comes once it ends.
+        return MessageIgnored(venue=VENUE, kind="orders:spot-market-quote-sized")
     ord_type = f.text(row, "ordType", where)
     price = None if ord_type in MARKET_TYPES else _positive_or_none(row, "px", where)
     # Venue-made orders share no client id with the bot's (liquidation, ADL).
@@ -151,7 +161,7 @@ def _order(row: Mapping[str, Any], where: str) -> OrderReported:
         client_order_id=None if liquidation else f.opt_text(row, "clOrdId", where),
         side=f.choice(row, "side", where, {"buy": "buy", "sell": "sell"}),
         status=status,
-        quantity=_order_quantity(row, where, status, filled),
+        quantity=quantity,
         price=price,
         filled_quantity=filled,
         average_price=f.opt_decimal(row, "avgPx", where),
@@ -448,10 +458,10 @@ def parse_snapshot(
                 pos.append(p)
     orders: list[OrderReported] = []
     if open_orders is not None:
-        orders = [
-            _order(row, f"open_orders.data[{i}]")
-            for i, row in enumerate(_envelope(open_orders, "open_orders"))
-        ]
+        for i, row in enumerate(_envelope(open_orders, "open_orders")):
+            o = _order(row, f"open_orders.data[{i}]")
+            if isinstance(o, OrderReported):
+                orders.append(o)
     trades: list[FillReported] = []
     if fills is not None:
         for i, row in enumerate(_envelope(fills, "fills")):

@@ -20,9 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import Instrument, InvalidEvent, Inventory, InventoryError, ParseError
+from core import Instrument, Inventory, ParseError
 from core import events as ev
 from core.adapters import binance_usdm as usdm
+from tests.adapters.inventory_state import apply_checked, observed
 
 D = Decimal
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "binance_usdm"
@@ -144,8 +145,10 @@ def test_trade_lite_is_a_fill_without_fee() -> None:
 
 def test_account_update_deposit_2020_reports_the_listed_asset_only() -> None:
     # The 2020 format has no ``bc``: no CashChanged, the absolute report carries it.
+    # Its cw is "0" for BNB (not margin in single-asset mode): cw is not what is free, and
+    # the push carries no available amount (free=None: the last reported locked part stays).
     assert usdm.parse(load("ACCOUNT_UPDATE_deposit_2020.json")) == [
-        ev.BalanceReported(asset="BNB", total=D("0.02575839"), free=D("0"), version=1603093193280)
+        ev.BalanceReported(asset="BNB", total=D("0.02575839"), free=None, version=1603093193280)
     ]
 
 
@@ -159,11 +162,9 @@ def test_account_update_order_one_way() -> None:
     msg["a"]["P"] = msg["a"]["P"][:1]  # MODIFIED: the LONG/SHORT (hedge) rows dropped
     assert usdm.parse(msg) == [
         ev.BalanceReported(
-            asset="USDT", total=D("122624.12345678"), free=D("100.12345678"), version=1564745798938
+            asset="USDT", total=D("122624.12345678"), free=None, version=1564745798938
         ),
-        ev.BalanceReported(
-            asset="BUSD", total=D("1.00000000"), free=D("0.00000000"), version=1564745798938
-        ),
+        ev.BalanceReported(asset="BUSD", total=D("1.00000000"), free=None, version=1564745798938),
         ev.PositionReported(
             symbol="BTCUSDT",
             quantity=D("0"),
@@ -180,9 +181,7 @@ def test_account_update_cash_reason_adds_cash_changed_at_the_same_version() -> N
     msg["a"]["m"] = "ASSET_TRANSFER"
     v = 1564745798938
     assert usdm.parse(msg) == [
-        ev.BalanceReported(
-            asset="USDT", total=D("122624.12345678"), free=D("100.12345678"), version=v
-        ),
+        ev.BalanceReported(asset="USDT", total=D("122624.12345678"), free=None, version=v),
         ev.CashChanged(
             asset="USDT",
             total_delta=D("50.12345678"),
@@ -190,7 +189,7 @@ def test_account_update_cash_reason_adds_cash_changed_at_the_same_version() -> N
             version=v,
             reason="ASSET_TRANSFER",
         ),
-        ev.BalanceReported(asset="BUSD", total=D("1.00000000"), free=D("0.00000000"), version=v),
+        ev.BalanceReported(asset="BUSD", total=D("1.00000000"), free=None, version=v),
         ev.CashChanged(
             asset="BUSD",
             total_delta=D("-49.12345678"),
@@ -676,7 +675,7 @@ def test_scientific_and_zero_strings() -> None:
         assert isinstance(f, ev.FillReported)
         assert f.quantity == D("0.00000001")
     au = _account_update(5, "ORDER", [{"a": "USDT", "wb": "0.00000000", "cw": "0.00000000"}], [])
-    assert usdm.parse(au) == [ev.BalanceReported(asset="USDT", total=D(0), free=D(0), version=5)]
+    assert usdm.parse(au) == [ev.BalanceReported(asset="USDT", total=D(0), free=None, version=5)]
 
 
 def test_very_large_notional_stays_exact() -> None:
@@ -1222,14 +1221,8 @@ def test_parse_snapshot_order_and_error_raise_only_parse_error(
     _only_parse_errors(usdm.parse_error, err, "c1")
 
 
-def _state(inv: Inventory) -> tuple[object, ...]:
-    return (
-        inv.balance("USDT"),
-        inv.position("BTCUSDT"),
-        inv.order("bot-1"),
-        inv.order("8886774"),
-        inv.sync_state,
-    )
+def _state(inv: Inventory) -> Any:
+    return observed(inv, ("USDT", "BNB"), ("bot-1", "8886774"))
 
 
 @FUZZ
@@ -1244,10 +1237,45 @@ def test_a_rejected_message_leaves_the_inventory_unchanged(messages: list[Any]) 
         except ParseError:
             assert _state(inv) == before
             continue
-        try:
-            for e in events:
-                inv.apply(e)
-        except InvalidEvent:
-            pass  # a well-formed but contradictory mutation: the core's P7, not this adapter's
-        except InventoryError:
-            pass
+        # A well-formed but contradictory mutation: the core refuses it, changing nothing.
+        apply_checked(inv, events, ("USDT", "BNB"), ("bot-1", "8886774"))
+
+
+# --- real-payload findings (issue 14) ------------------------------------------------------
+
+
+def test_bnb_with_cross_wallet_zero_is_not_read_as_locked() -> None:
+    # The 2020 deposit sample: BNB wb 0.02575839, cw "0" (BNB is no margin in single-asset
+    # mode). cw is the cross wallet, not what is free: nothing of it is held by an order.
+    inv = Inventory([BTC])
+    for e in usdm.parse(load("ACCOUNT_UPDATE_deposit_2020.json")):
+        inv.apply(e)
+    b = inv.balance("BNB")
+    assert (b.total, b.free) == (D("0.02575839"), D("0.02575839"))
+
+
+def test_cross_wallet_is_not_the_free_amount() -> None:
+    # ORDER sample: USDT wb 122624.12345678, cw 100.12345678 (isolated margin is outside the
+    # cross wallet): free keeps what the last report held back, here nothing.
+    inv = Inventory([BTC])
+    msg = load("ACCOUNT_UPDATE_order.json")
+    msg["a"]["P"] = []  # MODIFIED: its positions are hedge-mode legs (refused)
+    for e in usdm.parse(msg):
+        inv.apply(e)
+    assert inv.balance("USDT").free == D("122624.12345678")
+
+
+def test_trade_lite_original_quantity_bounds_its_order() -> None:
+    # The doc sample's q (0.001) is below its own l (0.040): not taken. MODIFIED q 0.050:
+    # the order (known only from this fill) is 0.050, 0.010 of it may still fill.
+    (doc,) = usdm.parse(load("TRADE_LITE.json"))
+    assert isinstance(doc, ev.FillReported) and doc.order_quantity is None
+    msg = load("TRADE_LITE.json")
+    msg["q"] = "0.050"
+    msg["c"] = "web_x"  # MODIFIED: a client id the bot does not know
+    (fill,) = usdm.parse(msg)
+    assert isinstance(fill, ev.FillReported) and fill.order_quantity == D("0.050")
+    inv = Inventory([BTC])
+    inv.apply(fill)
+    x = inv.exposure("BTCUSDT")
+    assert (x.low, x.expected, x.high) == (D("0.040"), D("0.040"), D("0.050"))

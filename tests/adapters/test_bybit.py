@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import Instrument, Inventory, InventoryError, ParseError
+from core import Instrument, Inventory, ParseError
 from core.adapters import bybit
 from core.events import (
     BalanceReported,
@@ -28,11 +28,15 @@ from core.events import (
     Event,
     FillReported,
     MessageIgnored,
+    OrderNotFound,
     OrderReported,
     PositionReported,
     SnapshotTaken,
     StreamDisconnected,
 )
+from core.requests import QueryOrder
+from core.views import Balance, Exposure
+from tests.adapters.inventory_state import apply_checked, observed
 
 D = Decimal
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bybit"
@@ -123,6 +127,8 @@ def test_execution_fixture_old_field_set_fee_in_settle_coin() -> None:
             kind="linear",
             realized_pnl=None,
             liquidation=False,
+            order_quantity=D("25"),  # orderQty; leavesQty "0": nothing left after it
+            leaves_quantity=D("0"),
         )
     ]
 
@@ -137,12 +143,15 @@ def test_execution_global_page_mirror_fixture_linear_with_pnl() -> None:
             side="sell",
             quantity=D("0.5"),
             price=D("95900.1"),
-            fee=D("26.3725275"),
+            # execFee plus the GST in extraFees (same coin): 26.3725275 + 0.006403779.
+            fee=D("26.378931279"),
             fee_asset="USDT",
             version=1746270400353,
             kind="linear",
             realized_pnl=D("0.05"),
             liquidation=False,
+            order_quantity=D("0.5"),
+            leaves_quantity=D("0"),
         )
     ]
 
@@ -158,12 +167,13 @@ def test_execution_usa_docs_spot_fixture() -> None:
             side="sell",
             quantity=D("0.5"),
             price=D("95900.1"),
-            fee=D("26.3725275"),
+            fee=D("26.378931279"),  # execFee + extraFees (GST, USDT)
             fee_asset="USDT",
             version=1746270400353,
             kind="spot",
             realized_pnl=None,
             liquidation=False,
+            # A spot Market order's orderQty may be quote coin (marketUnit): not read.
         )
     ]
 
@@ -278,6 +288,8 @@ def test_rest_execution_list_fixture_usdc_perp_fee_in_usdc() -> None:
                     kind="linear",
                     realized_pnl=None,
                     liquidation=False,
+                    order_quantity=D("0.1"),
+                    leaves_quantity=D("0"),
                 ),
             ),
             balances_complete=False,
@@ -300,6 +312,7 @@ def test_every_fixture_is_covered_above() -> None:
         "order.json",
         "position.json",
         "wallet.json",
+        "wallet.no_locked_2022.json",
         *REST_KEYS,
     }
     assert set(FIXTURE_NAMES) == covered
@@ -417,8 +430,9 @@ def test_conditional_sized_by_position_is_named() -> None:
 
 
 def exec_msg(**over: Any) -> dict[str, Any]:
-    """MODIFIED global-page execution sample (linear BTCUSDT)."""
-    return _mod("execution.global_page_mirror.json", over)
+    """MODIFIED global-page execution sample (linear BTCUSDT); its extraFees emptied ("", as
+    the REST execution sample has it) unless given, so a variant's fee is its execFee."""
+    return _mod("execution.global_page_mirror.json", {"extraFees": "", **over})
 
 
 def test_execution_funding_is_a_cash_change() -> None:
@@ -647,8 +661,9 @@ def spot_order(status: str, cum: str, avg: str, t: int, **over: Any) -> dict[str
     )
 
 
-def spot_fill(exec_id: str, qty: str, price: str, t: int) -> dict[str, Any]:
-    """MODIFIED usa-docs spot execution: a buy fill of S-1, fee 0.1% in BTC."""
+def spot_fill(exec_id: str, qty: str, price: str, t: int, left: str = "0.1") -> dict[str, Any]:
+    """MODIFIED usa-docs spot execution: a buy fill of S-1 (limit, 0.2; ``left`` after it),
+    fee 0.1% in BTC, no extraFees."""
     return _mod(
         "execution.usa_docs_spot.json",
         {
@@ -662,6 +677,9 @@ def spot_fill(exec_id: str, qty: str, price: str, t: int) -> dict[str, Any]:
             "feeCurrency": "BTC",
             "execTime": str(t),
             "orderType": "Limit",
+            "orderQty": "0.2",
+            "leavesQty": left,
+            "extraFees": "",
         },
     )
 
@@ -673,7 +691,7 @@ SPOT_FLOW = [
     spot_fill("e1", "0.1", "50000", 1200),
     spot_order("PartiallyFilled", "0.1", "50000", 1200),
     wallet_msg(1201, USDT=("15000", "5000"), BTC=("0.0999", "0")),
-    spot_fill("e2", "0.1", "49000", 1300),
+    spot_fill("e2", "0.1", "49000", 1300, left="0"),
     spot_order("Filled", "0.2", "49500", 1300),
     wallet_msg(1301, USDT=("10100", "0"), BTC=("0.1998", "0")),
 ]
@@ -951,8 +969,9 @@ def test_spot_and_linear_under_one_symbol() -> None:
         for msg in [*start, *order, order[0], order[3]]:
             feed(inv, msg)
         assert inv.balance("BTC").total == D("0.5")
-        # spot: +0.5 x 95900.1 - fee; linear: + execPnl - fee
-        assert inv.balance("USDT").total == D("10000") + D("47950.05") - 2 * FEE + D("0.05")
+        # spot: +0.5 x 95900.1 - fee (execFee + the GST of extraFees); linear: + execPnl - fee
+        spot_fee = FEE + D("0.006403779")
+        assert inv.balance("USDT").total == D("10000") + D("47950.05") - spot_fee - FEE + D("0.05")
         assert inv.position("BTCUSDT").quantity == D("0.5")
         s, lin = inv.order("s1"), inv.order("l1")
         assert s is not None and lin is not None
@@ -1207,13 +1226,12 @@ def test_fuzz_parse_snapshot(case: tuple[str, Any], other: Any) -> None:
             bybit.parse_snapshot(**kwargs)
 
 
+STATE_ASSETS = ("USDT", "BTC", "USDC")
+STATE_KEYS = ("c1", "test-00001", "l1", "s1", OID)
+
+
 def state(inv: Inventory) -> Any:
-    return (
-        [inv.balance(a) for a in ("USDT", "BTC", "USDC")],
-        [inv.order(k) for k in ("c1", "test-00001", "l1", "s1", OID)],
-        inv.position("BTCUSDT"),
-        inv.open_orders(),
-    )
+    return observed(inv, STATE_ASSETS, STATE_KEYS)
 
 
 @FUZZ
@@ -1229,6 +1247,123 @@ def test_rejected_message_leaves_inventory_unchanged(cases: list[tuple[str, Any]
         except ParseError:
             assert state(inv) == before
             continue
-        for e in events:
-            with contextlib.suppress(InventoryError):
-                inv.apply(e)
+        # A well-formed but contradictory mutation: the core refuses it, changing nothing.
+        apply_checked(inv, events, STATE_ASSETS, STATE_KEYS)
+
+
+# --- real-payload findings (issue 14) ------------------------------------------------------
+
+
+def test_rejected_after_a_partial_fill_ends_the_order_and_releases_the_rest() -> None:
+    # orderStatus "Rejected" with cumExecQty > 0: the venue refused the rest after a fill.
+    inv = Inventory([SPOT])
+    for msg in (
+        wallet_msg(1000, USDT=("20000", "0"), BTC=("0", "0")),
+        spot_order("New", "0", "", 1100),
+        spot_fill("e1", "0.1", "50000", 1200),
+        spot_order("Rejected", "0.1", "50000", 1300),
+    ):
+        feed(inv, msg)
+    o = inv.order("c1")
+    assert o is not None
+    assert (o.status, o.filled_quantity, o.remaining_quantity) == ("canceled", D("0.1"), D(0))
+    assert inv.open_orders() == []
+    assert [r for r in inv.requests() if isinstance(r, QueryOrder)] == []
+    # 20000 - 0.1 x 50000 spent; the reserve of the other 0.1 (5000) is released.
+    assert inv.balance("USDT") == Balance(D(15000), D(15000), D(0))
+    assert inv.balance("BTC").total == D("0.0999")
+
+
+def test_extra_fee_in_another_coin_is_a_cash_change_of_its_execution() -> None:
+    # MODIFIED usa-docs spot sample: execFee in BTC (a buy), its GST still in USDT.
+    msg = _mod("execution.usa_docs_spot.json", {"side": "Buy", "feeCurrency": "BTC"})
+    fill, extra = bybit.parse(msg)
+    assert isinstance(fill, FillReported) and (fill.fee, fill.fee_asset) == (
+        D("26.3725275"),
+        "BTC",
+    )
+    assert extra == CashChanged(
+        asset="USDT",
+        total_delta=D("-0.006403779"),
+        free_delta=D("-0.006403779"),
+        version=1746270400353,
+        reason="fee",
+        change_id="0ab1bdf7-4219-438b-b30a-32ec863018f7:extraFees:0",
+    )
+
+
+def test_extra_fees_counted_in_the_wallet() -> None:
+    inv = Inventory([LINEAR])
+    for msg in SETUP:
+        feed(inv, msg)
+    feed(inv, load("execution.global_page_mirror.json"))
+    # + execPnl 0.05 - execFee 26.3725275 - GST 0.006403779
+    assert inv.balance("USDT").total == D("10000") + D("0.05") - D("26.378931279")
+
+
+def test_adl_execution_bounds_and_ends_its_exchange_made_order() -> None:
+    # MODIFIED global-page sample: execType AdlTrade (exchange-made: no client id). Its
+    # orderQty 0.5 / leavesQty 0 say the order is done: the range closes.
+    inv = Inventory([LINEAR])
+    for msg in SETUP:
+        feed(inv, msg)
+    feed(inv, exec_msg(execType="AdlTrade"))
+    o = inv.order(OID)
+    assert o is not None
+    assert (o.status, o.quantity, o.filled_quantity) == ("filled", D("0.5"), D("0.5"))
+    half = Exposure(low=D("0.5"), expected=D("0.5"), high=D("0.5"))
+    assert inv.exposure("BTCUSDT") == half
+    feed(inv, pos_msg(size="0.5", entryPrice="95899", updatedTime=str(T_FILL)))
+    feed(inv, wallet_msg(T_W, USDT=("9973.6774725", "0")))
+    assert inv.exposure("BTCUSDT") == half
+    assert [r for r in inv.requests() if isinstance(r, QueryOrder)] == []
+
+
+def test_parse_order_answers_a_query() -> None:
+    # MODIFIED fixture: positionIdx 1 -> 0 (the doc sample is a hedge-mode order).
+    body = _mod("rest_open_orders.json", {"positionIdx": 0})
+    (o,) = bybit.parse_order(body)
+    assert isinstance(o, OrderReported)
+    assert (o.order_id, o.client_order_id, o.status, o.quantity, o.version) == (
+        "fd4300ae-7847-404e-b947-b46980a4d140",
+        "test-000005",
+        "new",
+        D("0.10"),
+        1684738540561,
+    )
+    empty = load("rest_open_orders.json")
+    empty["result"]["list"] = []  # MODIFIED: no such order
+    assert bybit.parse_order(empty, client_order_id="c9") == [
+        OrderNotFound(client_order_id="c9", order_id=None)
+    ]
+    with pytest.raises(ParseError, match="no id was given"):
+        bybit.parse_order(empty)
+
+
+def test_wallet_without_locked_reads_free_as_available_to_withdraw() -> None:
+    # The older wallet push has no locked: free is availableToWithdraw (USDC: 0 while its
+    # margin is in use), never the whole wallet balance.
+    by_coin = {
+        b.asset: (b.total, b.free)
+        for b in bybit.parse(load("wallet.no_locked_2022.json"))
+        if isinstance(b, BalanceReported)
+    }
+    assert by_coin["USDC"] == (D("201.34882644"), D("0"))
+    assert by_coin["USDT"] == (D("11728.54414904"), D("11723.92075829"))
+    assert by_coin["BTC"] == (D("0.06488393"), D("0.06488393"))
+
+
+def test_wallet_without_locked_never_overstates_free() -> None:
+    # P6: a sell of 0.04 BTC holds 0.04; the push (MODIFIED old sample) says 0.02488393 is
+    # available. Without availableToWithdraw (MODIFIED: removed) nothing is taken as free.
+    inv = Inventory([SPOT])
+    msg = load("wallet.no_locked_2022.json")
+    btc = dict(msg["data"][0]["coin"][1], availableToWithdraw="0.02488393")
+    msg["data"][0]["coin"] = [btc]
+    feed(inv, msg)
+    assert inv.balance("BTC") == Balance(D("0.06488393"), D("0.02488393"), D("0.04"))
+    del btc["availableToWithdraw"]
+    msg["data"][0]["coin"] = [btc]
+    msg["creationTime"] += 1
+    feed(inv, msg)
+    assert inv.balance("BTC").free == 0

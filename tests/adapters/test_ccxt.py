@@ -25,6 +25,7 @@ from core import Instrument, Inventory, ParseError
 from core import events as ev
 from core.adapters import ccxt
 from core.views import Balance
+from tests.adapters.inventory_state import apply_checked
 
 D = Decimal
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ccxt"
@@ -491,6 +492,7 @@ def test_fees() -> None:
 
     def fee_of(**changes: Any) -> tuple[Decimal | None, str | None]:
         [fill] = ccxt.parse_trade(trade | changes)
+        assert isinstance(fill, ev.FillReported)
         return fill.fee, fill.fee_asset
 
     assert fee_of(fees=[], fee=None) == (None, None)
@@ -978,6 +980,14 @@ def test_e2e_rejected_message_leaves_inventory_unchanged() -> None:
         with pytest.raises(ParseError):
             _apply(inv, message, T0 + 3)
         assert _state(inv) == before
+    # Parsed, then refused by the core: a fill of 1 on the 0.2 order, a report of another
+    # side. The state after each refused apply is the state before it.
+    contradictory = [
+        *ccxt.parse(_trade("t9", 1, T0 + 3)),
+        *ccxt.parse(_order("open", 0, T0 + 3, side="sell")),
+    ]
+    assert apply_checked(inv, contradictory, ("USDT", "LTC"), ("c1", "c2", "1")) == 2
+    assert _state(inv) == before
 
 
 # --- fuzzing ----------------------------------------------------------------------------
@@ -1072,3 +1082,90 @@ def test_fuzz_failed_parse_applies_nothing(data: st.DataObject) -> None:
         for e in events:
             with contextlib.suppress(ValueError):  # a contradiction, not this test's concern
                 inv.apply(e)
+
+
+# --- real-payload findings (issue 14): venue doc payloads run through ccxt's own parsers ---
+
+VENUE_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _venue(path: str) -> Any:
+    return json.loads((VENUE_FIXTURES / path).read_text())
+
+
+def test_bybit_funding_row_of_watch_my_trades_is_a_cash_change() -> None:
+    lib = pytest.importorskip("ccxt")
+    # MODIFIED Bybit execution sample: execType Funding (the docs show none), as ccxt's
+    # bybit.parse_trade reads it; symbol and fee currency set as ccxt sets them once its
+    # markets are loaded.
+    row = dict(_venue("bybit/execution.global_page_mirror.json")["data"][0], execType="Funding")
+    trade = lib.bybit().parse_trade(row)
+    trade["symbol"] = "BTC/USDT:USDT"
+    trade["fee"]["currency"] = trade["fees"][0]["currency"] = "USDT"
+    assert ccxt.parse(trade) == [
+        ev.CashChanged(
+            asset="USDT",
+            total_delta=D("-26.3725275"),
+            free_delta=D("-26.3725275"),
+            version=1746270400353,
+            reason="funding",
+            change_id="0ab1bdf7-4219-438b-b30a-32ec863018f7",
+        )
+    ]
+    inv = Inventory([PERP])
+    inv.apply(
+        ev.SnapshotTaken(version=1, balances=(ev.BalanceReported("USDT", D(100), D(100), 1),))
+    )
+    for e in ccxt.parse([trade]):
+        inv.apply(e)
+    assert inv.position("BTC/USDT:USDT").quantity == 0  # no phantom position
+    assert inv.balance("USDT").total == D(100) - D("26.3725275")
+    (snap,) = ccxt.parse_snapshot(trades=[trade], version=2)
+    assert isinstance(snap, ev.SnapshotTaken) and snap.trades == ()
+
+
+def test_okx_balance_total_is_the_cash_balance_not_equity() -> None:
+    lib = pytest.importorskip("ccxt")
+    # OKX get-balance sample through ccxt: ccxt's total is eq 4992.890093622894; the
+    # wallet is cashBal, available availBal.
+    balance = lib.okx().parse_trading_balance(_venue("okx/rest_account_balance.json"))
+    (b,) = ccxt.parse_balance(balance, 5)
+    assert (b.asset, b.total, b.free) == ("USDT", D("4850.435693622894"), D("4834.317093622894"))
+
+
+def test_bybit_ws_balance_total_is_the_wallet_balance_not_equity() -> None:
+    lib = pytest.importorskip("ccxt")
+    pro = pytest.importorskip("ccxt.pro")
+
+    class Client:
+        got: Any = None
+
+        def resolve(self, value: Any, _hash: str) -> None:
+            self.got = value
+
+    exchange = pro.bybit()
+    exchange.balance = {}
+    client = Client()
+    msg = _venue("bybit/wallet.json")
+    exchange.handle_balance(client, msg)
+    coin = {c["coin"]: c for c in msg["data"][0]["coin"]}["USDT"]
+    assert lib.Precise.string_eq(str(client.got["total"]["USDT"]), coin["equity"])
+    by_asset = {b.asset: b for b in ccxt.parse_balance(client.got, 5)}
+    assert by_asset["USDT"].total == D(coin["walletBalance"])
+    assert by_asset["USDT"].free == D(coin["walletBalance"]) - D(coin["locked"])
+
+
+def test_quote_sized_market_order_parses() -> None:
+    lib = pytest.importorskip("ccxt")
+    # OKX get-order sample (tgtCcy quote_ccy, sz 100 USDT) through ccxt: once filled ccxt
+    # gives the base amount; MODIFIED live, ccxt gives amount null and cost 100.
+    row = _venue("okx/rest_trade_order.json")["data"][0]
+    done = lib.okx().parse_order(row)
+    (report,) = ccxt.parse_order(done)
+    assert isinstance(report, ev.OrderReported)
+    assert (report.status, report.quantity) == ("filled", D("0.00192834"))
+    live = lib.okx().parse_order(dict(row, state="live", accFillSz="0", avgPx="", fillSz="0"))
+    assert live["amount"] is None and live["cost"] is not None
+    assert ccxt.parse_order(live) == [
+        ev.MessageIgnored(venue="ccxt", kind="order:market-quote-sized")
+    ]
