@@ -34,10 +34,14 @@ Accounting rules (the ones the core assumes, DESIGN §2):
 * Spot fees are charged in the asset received (base on a buy, quote on a sell) or in a
   third asset (BNB) when there is enough of it; derivative fees in the settle asset or the
   third asset. A fee < 0 is a rebate.
-* Derivative entry prices and realized PnL use ``core.position.step`` so rounding matches
-  the core; each fill reports the venue's own realized PnL (``FillReported.realized_pnl``),
-  rounded like a venue's figure to ``pnl_places`` decimals (inverse fees too).
-* An order's average price is ``EXACT.divide(sum(q * p), sum(q))``.
+* Derivative positions are the model's own arithmetic, independent of the core's
+  (``VenuePosition``): the open position's exact cost basis as a ``Fraction`` (linear: the
+  sum of quantity x price of the open lots; inverse: the sum of quantity / price), reduced
+  pro rata on a close. The entry price is basis / quantity (linear) or quantity / basis
+  (inverse), reported at 28 significant digits rounded half-even (DESIGN §2); realized PnL
+  is exact, then rounded like a venue's figure to ``pnl_places`` decimals (inverse fees
+  too); each fill reports it (``FillReported.realized_pnl``).
+* An order's average price is sum(q x p) / sum(q) at 28 significant digits, half-even.
 
 The model asserts its own invariants after every change: no free balance below zero, and
 every spot asset's locked amount equals what its open orders reserve.
@@ -48,14 +52,14 @@ from __future__ import annotations
 import bisect
 import random
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from fractions import Fraction
 from typing import Final
 
 import attrs
 
 from core import events as ev
 from core.instrument import Instrument
-from core.position import EXACT, step
 from core.views import Balance, Position
 
 #: The push streams a venue emits on; a network model carries each separately.
@@ -65,6 +69,65 @@ ONE: Final = Decimal(1)
 TERMINAL: Final = frozenset({"filled", "canceled", "rejected", "expired", "triggered"})
 #: How a fill's fee is charged: the asset the trade delivers, the settle asset, or a third one.
 FEE_PLACES: Final = frozenset({"received", "settle", "third"})
+#: How the venue prints a figure that need not terminate (entry and average prices).
+PRINTED: Final = Context(prec=28, rounding=ROUND_HALF_EVEN)
+
+
+def printed(x: Fraction) -> Decimal:
+    """An exact value as the venue prints it: 28 significant digits, half-even."""
+    return PRINTED.divide(Decimal(x.numerator), Decimal(x.denominator))
+
+
+def rounded(x: Fraction, places: int) -> Decimal:
+    """An exact value rounded half-even to ``places`` decimals, as a venue prints a PnL."""
+    return Decimal(f"{round(x * 10**places)}E-{places}")  # round() of a Fraction is exact
+
+
+@attrs.define(slots=True)
+class VenuePosition:
+    """The venue's own book of one derivative position, in exact arithmetic.
+
+    ``basis`` is the open position's cost: the sum over its open lots of quantity x price
+    (linear) or quantity / price (inverse). A close takes its share of the basis away, so
+    the entry price of what stays open does not move; a flip opens the rest at the fill's
+    price.
+    """
+
+    inverse: bool
+    contract_size: Fraction
+    quantity: Decimal = ZERO
+    basis: Fraction = Fraction(0)
+
+    def entry(self) -> Fraction:
+        """The exact entry price: the open lots' mean (harmonic for inverse); 0 when flat."""
+        size = Fraction(abs(self.quantity))
+        if not size:
+            return Fraction(0)
+        return size / self.basis if self.inverse else self.basis / size
+
+    def _cost(self, size: Fraction, price: Fraction) -> Fraction:
+        return size / price if self.inverse else size * price
+
+    def trade(self, signed: Decimal, price: Decimal) -> Fraction:
+        """Apply a fill (buy > 0); return its exact realized PnL in the settle asset."""
+        p = Fraction(price)
+        size = Fraction(abs(signed))
+        held = Fraction(abs(self.quantity))
+        long = self.quantity > 0
+        if not held or long == (signed > 0):
+            self.basis += self._cost(size, p)
+            self.quantity += signed
+            return Fraction(0)
+        closing = min(size, held)
+        entry = self.entry()
+        gain = (1 / entry - 1 / p) if self.inverse else (p - entry)
+        pnl = closing * self.contract_size * gain * (1 if long else -1)
+        self.basis = self.basis * (held - closing) / held
+        opening = size - closing
+        if opening:
+            self.basis = self._cost(opening, p)
+        self.quantity += signed
+        return pnl
 
 
 class ModelInvariantError(AssertionError):
@@ -120,7 +183,9 @@ class ModelOrder:
     @property
     def average_price(self) -> Decimal | None:
         """Quantity-weighted mean fill price; None before the first fill."""
-        return EXACT.divide(self.notional, self.filled) if self.filled else None
+        if not self.filled:
+            return None
+        return printed(Fraction(self.notional) / Fraction(self.filled))
 
     @property
     def reserve_asset(self) -> str:
@@ -270,7 +335,7 @@ class ExchangeModel:
         self.recent_trades = recent_trades
         # Venues send PnL and fees as finite decimals; unrounded, 28-digit figures would
         # make wallet sums depend on the order of additions.
-        self._places = None if pnl_places is None else Decimal(1).scaleb(-pnl_places)
+        self._places = pnl_places
         self.check = check
         self.okx_reports = okx_reports
         self.free_none = free_none
@@ -280,6 +345,7 @@ class ExchangeModel:
         self._total: dict[str, Decimal] = {}
         self._locked: dict[str, Decimal] = {}
         self._positions: dict[str, tuple[Decimal, Decimal]] = {}
+        self._books: dict[str, VenuePosition] = {}
         self._balance_history: dict[str, _History] = {}
         self._position_history: dict[str, _History] = {}
         self.orders: dict[str, ModelOrder] = {}
@@ -305,6 +371,9 @@ class ExchangeModel:
         for inst in self.instruments.values():
             if inst.is_derivative:
                 self._positions[inst.symbol] = (ZERO, ZERO)
+                self._books[inst.symbol] = VenuePosition(
+                    inst.kind == "inverse", Fraction(inst.contract_size)
+                )
                 self._position_history[inst.symbol] = _History()
                 self._position_history[inst.symbol].record(0, ZERO, ZERO)
         self._check()
@@ -501,17 +570,24 @@ class ExchangeModel:
         """Expire an open order (time in force, IOC remainder)."""
         return self._end(key, "expired")
 
-    def deposit(self, asset: str, amount: Decimal) -> CashRecord | Rejection:
-        """Credit ``amount`` (> 0) of ``asset`` (a deposit or a transfer in)."""
+    def deposit(
+        self, asset: str, amount: Decimal, *, with_id: bool = True
+    ) -> CashRecord | Rejection:
+        """Credit ``amount`` (> 0) of ``asset`` (a deposit or a transfer in).
+
+        ``with_id=False`` sends it without a venue id, as Binance ``balanceUpdate`` does.
+        """
         if amount <= 0:
             return Rejection(f"deposit {asset}: amount {amount} must be > 0")
-        return self._cash(asset, amount, "deposit", with_id=True)
+        return self._cash(asset, amount, "deposit", with_id=with_id)
 
-    def withdraw(self, asset: str, amount: Decimal) -> CashRecord | Rejection:
-        """Debit ``amount`` (> 0) of ``asset`` if free allows."""
+    def withdraw(
+        self, asset: str, amount: Decimal, *, with_id: bool = True
+    ) -> CashRecord | Rejection:
+        """Debit ``amount`` (> 0) of ``asset`` if free allows (``with_id`` as for ``deposit``)."""
         if amount <= 0 or self._free(asset) < amount:
             return Rejection(f"withdraw {asset}: {amount} above free {self._free(asset)}")
-        return self._cash(asset, -amount, "withdrawal", with_id=True)
+        return self._cash(asset, -amount, "withdrawal", with_id=with_id)
 
     def funding(self, symbol: str, amount: Decimal) -> CashRecord | Rejection:
         """A funding payment (received if > 0) in a derivative's settle asset (no venue id)."""
@@ -705,8 +781,8 @@ class ExchangeModel:
         self._version += self._step
         return self._version
 
-    def _round(self, x: Decimal) -> Decimal:
-        return x if self._places is None else x.quantize(self._places, context=EXACT)
+    def _round(self, x: Fraction) -> Decimal:
+        return printed(x) if self._places is None else rounded(x, self._places)
 
     def _free(self, asset: str) -> Decimal:
         return self._total.get(asset, ZERO) - self._locked.get(asset, ZERO)
@@ -781,7 +857,7 @@ class ExchangeModel:
             return (inst.base, rate * q) if side == "buy" else (inst.quote, rate * q * p)
         notional = q * inst.contract_size
         if inst.kind == "inverse":
-            return inst.settle, self._round(EXACT.divide(rate * notional, p))
+            return inst.settle, self._round(Fraction(rate * notional) / Fraction(p))
         return inst.settle, rate * notional * p
 
     def _execute(
@@ -801,18 +877,17 @@ class ExchangeModel:
         unlock: dict[str, Decimal] = {}
         pnl: Decimal | None = None
         new_pos: tuple[Decimal, Decimal] | None = None
+        book: VenuePosition | None = None
         if inst.kind == "spot":
             moves[inst.base] = q if buy else -q
             moves[inst.quote] = -(q * p) if buy else q * p
             if o.reserve_unit:
                 unlock[o.reserve_asset] = q * o.reserve_unit
         else:
-            qty, entry = self._positions[inst.symbol]
-            nq, ne, pnl = step(
-                qty, entry, q if buy else -q, p, inst.kind == "inverse", inst.contract_size
-            )
-            pnl = self._round(pnl)
-            new_pos = (nq, ne)
+            # On a copy: the fill may yet be refused for funds.
+            book = attrs.evolve(self._books[inst.symbol])
+            pnl = self._round(book.trade(q if buy else -q, p))
+            new_pos = (book.quantity, printed(book.entry()))
             moves[inst.settle] = pnl
         fee_asset, fee = self._fee(inst, o.side, q, p, fee_rate, fee_in)
         # Funds check: a spend the account cannot cover is refused (market orders lock nothing).
@@ -868,7 +943,8 @@ class ExchangeModel:
             o.end_version = v
         if o.accept_version is None:
             o.accept_version = v
-        if new_pos is not None:
+        if new_pos is not None and book is not None:
+            self._books[inst.symbol] = book
             self._positions[inst.symbol] = new_pos
             self._position_history[inst.symbol].record(v, *new_pos)
         self.prices[inst.symbol] = p

@@ -38,6 +38,7 @@ from models.network import FaultProfile
 from tests.properties.chaos_harness import (
     ALL_CHECKS,
     DERIVATIVES,
+    P8_AFTER_LOSSES,
     SPOT,
     Account,
     Harness,
@@ -280,11 +281,24 @@ class ChaosMachine(RuleBasedStateMachine):
         price = dict(self.ACCOUNT.prices)[symbol] + offset * tick
         self.h.exchange(lambda m: m.set_price(symbol, price, D("0.001")))
 
-    @rule(ai=INDEX, amount=st.sampled_from([D(1), D("0.5"), D(3)]), out=st.booleans())
-    def cash(self, ai: int, amount: Decimal, out: bool) -> None:
+    @rule(
+        ai=INDEX,
+        amount=st.sampled_from([D(1), D("0.5"), D(3)]),
+        out=st.booleans(),
+        with_id=st.booleans(),
+    )
+    def cash(self, ai: int, amount: Decimal, out: bool, with_id: bool) -> None:
+        """A deposit or withdrawal, with a venue id or without one (Binance balanceUpdate):
+        id-less changes of the same asset and amount at different versions are distinct."""
         assets = [a for a, _ in self.ACCOUNT.balances]
         asset = assets[ai % len(assets)]
-        self.h.exchange(lambda m: m.withdraw(asset, amount) if out else m.deposit(asset, amount))
+        self.h.exchange(
+            lambda m: (
+                m.withdraw(asset, amount, with_id=with_id)
+                if out
+                else m.deposit(asset, amount, with_id=with_id)
+            )
+        )
 
     # --- network ------------------------------------------------------------------------
 
@@ -371,10 +385,12 @@ class ChaosMachine(RuleBasedStateMachine):
 
     @rule()
     def quiesce(self) -> None:
-        """Deliver everything (after losses, a snapshot first) and check P2."""
+        """Deliver everything (after losses, a snapshot first) and check P2 and P8."""
         self.h.quiesce()
         if "p2" in self.CHECKS:
             self.h.check_p2()
+        if "p8" in self.CHECKS:
+            self.h.check_p8_quiescent(after_losses=P8_AFTER_LOSSES in self.CHECKS)
 
     # --- invariants ---------------------------------------------------------------------
 
@@ -404,11 +420,20 @@ class ChaosMachine(RuleBasedStateMachine):
             self.h.steps += 1
             self.h.check_p7()
 
+    @invariant()
+    def p8_tight_exposure(self) -> None:
+        if self._h is not None and "p8" in self.CHECKS:
+            self.h.check_p8()
+
     def teardown(self) -> None:
-        """Every run ends at quiescence with P2 (unless it already failed)."""
-        if self._h is not None and not self.h.broken and "p2" in self.CHECKS:
-            self.h.quiesce()
+        """Every run ends at quiescence with P2 and P8 (unless it already failed)."""
+        if self._h is None or self.h.broken or not {"p2", "p8"} & self.CHECKS:
+            return
+        self.h.quiesce()
+        if "p2" in self.CHECKS:
             self.h.check_p2()
+        if "p8" in self.CHECKS:
+            self.h.check_p8_quiescent(after_losses=P8_AFTER_LOSSES in self.CHECKS)
 
 
 class SpotChaos(ChaosMachine):

@@ -2,8 +2,8 @@
 
 VOPR-style: ``simulate(seed, steps, account)`` draws every action from
 ``random.Random(seed)`` and the network's faults from ``HOSTILE`` (reorder, duplicates,
-echoes, drops, disconnects), checks P1, P3, P4, P6 after every step and P7 every tenth,
-then quiesces and checks P2. A failure prints the seed; ``simulate`` with that seed
+echoes, drops, disconnects), checks P1, P3, P4, P6, P8 after every step and P7 every tenth,
+then quiesces and checks P2 and P8. A failure prints the seed; ``simulate`` with that seed
 replays it exactly. The ``deep`` profile (``INVSYNC_PROFILE=deep``) runs 50x the seeds.
 """
 
@@ -104,11 +104,13 @@ def simulate(seed: int, steps: int, account: Account) -> Harness:
             h.check_p3()
             h.check_p4()
             h.check_p6()
+            h.check_p8()
             if i % 10 == 0:
                 h.steps += 1
                 h.check_p7()
         h.quiesce()
         h.check_p2()
+        h.check_p8_quiescent()
     except AssertionError as exc:
         raise AssertionError(
             f"{exc}\n  replay: simulate(seed={seed}, steps={steps}, account={account.name.upper()})"
