@@ -159,9 +159,10 @@ class BybitLoopback(DerivativeLoopback):
     async def _instruments(self, request: web.Request) -> web.StreamResponse:
         """``GET /v5/market/instruments-info``: the account's instruments of a category."""
         category = request.query.get("category", "")
+        status = request.query.get("status")
         rows = []
         for inst in self.model.instruments.values():
-            if inst.kind != category:
+            if inst.kind != category or status not in (None, "Trading"):
                 continue
             tick = inst.tick_size or Decimal("0.1")
             lot = inst.lot_size or Decimal("0.001")

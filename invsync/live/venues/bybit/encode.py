@@ -76,6 +76,7 @@ def order_row(o: ev.OrderReported, clock: Clock, *, with_category: bool) -> dict
         "cumExecValue": plain(o.filled_quantity * (average or _ZERO)),
         "stopOrderType": "",
         "triggerPrice": "",
+        "tpslMode": "",
         "reduceOnly": False,
         "closeOnTrigger": False,
         "createdTime": t,
