@@ -104,4 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run as ``python -m invsync.cli``, this file is ``__main__``; the subcommands raise
+    # ``invsync.cli.UsageError``, so dispatch through that module, not this copy of it.
+    from invsync.cli import main as _main
+
+    raise SystemExit(_main())
