@@ -71,6 +71,9 @@ def command(args: argparse.Namespace, seed: int, stats_dir: str) -> list[str]:
 
 
 def _check(args: argparse.Namespace) -> None:
+    path = args.target.split("::", 1)[0]
+    if not Path(path).exists():
+        raise UsageError(f"TARGET {path}: no such file or directory")
     if args.workers < 1 or (args.shards is not None and args.shards < 1):
         raise UsageError("--workers and --shards must be at least 1")
     if args.workers > 1 and importlib.util.find_spec("xdist") is None:
@@ -128,4 +131,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"  replay: {replay_line(args, seed)}")
     if status == 5:
         raise UsageError(f"{args.target}: pytest collected no tests there")
+    if status in (3, 4):
+        raise UsageError(f"pytest could not run {args.target} (its message is above)")
     return status

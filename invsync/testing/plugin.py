@@ -84,6 +84,17 @@ class KitShard(pytest.Item):
             exc.add_note(f"invsync kit: {self.name}, shard seed {self.seed}")
             raise
 
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | Any:
+        """A property failure as the kit words it: the property, the seed, the shrunk steps."""
+        from invsync.testing.world import PropertyFailed
+
+        exc = excinfo.value
+        if isinstance(exc, PropertyFailed):
+            return "\n".join([f"PropertyFailed: {exc}", *getattr(exc, "__notes__", [])])
+        return super().repr_failure(excinfo, style)
+
     def reportinfo(self) -> tuple[Path, int | None, str]:
         """Where the shard comes from, for pytest's report."""
         return self.path, None, self.name
