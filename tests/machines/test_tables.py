@@ -65,13 +65,82 @@ def test_table_agrees_with_class_on_every_state_event_and_guard(
     assert checked == len(table.states) * len(table.events) * 2 ** len(table.guards)
 
 
-def test_inventory_hot_tables_are_the_derived_tables() -> None:
-    for (s, e, hf, c, ack), target in inventory._ORDER_NEXT.items():
-        guards = {"has_fills": hf, "complete": c, "acknowledged": ack}
-        assert target == order.TABLE.next(s, e, guards.__getitem__)
-    for (s, e, u), target in inventory._ACCOUNT_NEXT.items():
-        assert target == account.TABLE.next(s, e, {"unsettled": u}.__getitem__)
-    assert len(inventory._ORDER_NEXT) == len(order.TABLE.states) * len(order.TABLE.events) * 8
+# The order lifecycle as DESIGN §3 and the Edge rules state it, written out by hand:
+# (status, event, has_fills, complete, acknowledged) -> the next status (None: it stays).
+ORDER_RULES: list[tuple[str, str, bool, bool, bool, str | None]] = [
+    ("pending_new", "accepted", False, False, True, "open"),
+    ("pending_new", "accepted", True, False, True, "partially_filled"),  # fill before ack
+    ("pending_new", "fill", True, False, False, "partially_filled"),
+    ("pending_new", "fill", True, True, False, "filled"),  # fills reach the quantity
+    ("open", "fill", True, False, True, "partially_filled"),
+    ("open", "fill", True, True, True, "filled"),
+    ("partially_filled", "fill", True, True, True, "filled"),
+    ("partially_filled", "accepted", True, False, True, None),  # never back to open
+    ("partially_filled", "cancel", True, False, True, "canceled"),
+    ("pending_cancel", "fill", True, True, True, "filled"),
+    ("pending_cancel", "fill", True, False, True, None),  # still asking to cancel
+    ("pending_cancel", "cancel", False, False, True, "canceled"),
+    ("pending_cancel", "cancel_failed", False, False, False, "unknown"),  # never heard of
+    ("pending_cancel", "cancel_failed", True, False, True, "partially_filled"),
+    ("pending_cancel", "cancel_failed", False, False, True, "open"),
+    ("pending_new", "timed_out", False, False, False, "unknown"),  # a timeout is no rejection
+    ("unknown", "accepted", False, False, True, "open"),
+    ("unknown", "not_found", False, False, False, "rejected"),
+    ("unknown", "not_found", True, False, True, None),  # its fills prove it lived
+    ("open", "vanished", False, False, True, "unknown"),
+    ("open", "trigger", False, False, True, "triggered"),
+    ("open", "expire", False, False, True, "expired"),
+    ("pending_new", "reject", False, False, False, "rejected"),
+    ("filled", "cancel", True, True, True, None),  # terminal absorbs
+    ("canceled", "fill", True, False, True, None),  # a late fill counts, status stays
+    ("rejected", "accepted", False, False, True, None),
+]
+
+# The account's sync state (DESIGN §3 machine 3):
+# (state, event, unsettled fills pending) -> the next state (None: it stays).
+ACCOUNT_RULES: list[tuple[str, str, bool, str | None]] = [
+    ("unknown", "snapshot", False, "synced"),
+    ("unknown", "snapshot", True, "settling"),
+    ("unknown", "unsettled_fill", True, None),  # stream messages do not sync the account
+    ("synced", "unsettled_fill", True, "settling"),
+    ("settling", "all_settled", False, "synced"),
+    ("synced", "broken", False, "stale"),
+    ("settling", "broken", True, "stale"),
+    ("stale", "resync_requested", False, "resyncing"),
+    ("resyncing", "snapshot", False, "synced"),
+    ("stale", "snapshot", True, "settling"),
+    ("resyncing", "broken", False, "stale"),
+]
+
+
+@pytest.mark.parametrize(("state", "event", "hf", "complete", "ack", "want"), ORDER_RULES)
+def test_inventory_order_table_follows_the_lifecycle_rules(
+    state: str, event: str, hf: bool, complete: bool, ack: bool, want: str | None
+) -> None:
+    got = inventory._ORDER_NEXT[(state, event, hf, complete, ack)]
+    assert (got or state) == (want or state)
+    guards = {"has_fills": hf, "complete": complete, "acknowledged": ack}
+    assert (_class_next(order.OrderLifecycle, state, event, guards) or state) == (want or state)
+
+
+@pytest.mark.parametrize(("state", "event", "unsettled", "want"), ACCOUNT_RULES)
+def test_inventory_account_table_follows_the_sync_rules(
+    state: str, event: str, unsettled: bool, want: str | None
+) -> None:
+    got = inventory._ACCOUNT_NEXT[(state, event, unsettled)]
+    assert (got or state) == (want or state)
+    guards = {"unsettled": unsettled}
+    assert (_class_next(account.AccountSync, state, event, guards) or state) == (want or state)
+
+
+def test_inventory_order_table_covers_every_status_event_and_guard() -> None:
+    # 10 statuses (DESIGN §3 machine 1), 12 events of the class, 3 boolean guards.
+    statuses = {s for s, *_ in inventory._ORDER_NEXT}
+    assert statuses == {
+        "pending_new", "open", "partially_filled", "pending_cancel", "unknown",
+        "filled", "canceled", "rejected", "expired", "triggered",
+    }  # fmt: skip
+    assert len(inventory._ORDER_NEXT) == 10 * 12 * 2**3
 
 
 def test_every_state_and_event_has_a_docstring() -> None:
