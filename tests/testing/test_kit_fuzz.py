@@ -1,4 +1,4 @@
-"""``invsync fuzz`` and the kit's pytest plugin: shards, counts, seeds, shrunk steps, one database."""
+"""``invsync fuzz`` and the kit plugin: shards, counts, seeds, shrunk steps, one shared database."""
 
 from __future__ import annotations
 
