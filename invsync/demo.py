@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Final, TextIO
 
 import attrs
+import rich  # noqa: F401  (the demo extra: imported here so a missing one is named at once)
 
 from core import Instrument, Inventory
 from invsync.backtest.engine import SAMPLE_INSTRUMENT, Backtest, Result, Tracker
@@ -183,7 +184,12 @@ def print_table(naive: Outcome, inv: Outcome, out: TextIO, seed: int, faults: st
 
 def plot(naive: Outcome, inv: Outcome, path: Path) -> None:
     """A PNG of both bots' true BTC over time, with the target."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ModuleNotFoundError:
+        from invsync.cli import UsageError
+
+        raise UsageError("--plot needs matplotlib (pip install 'invsync[demo]')") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

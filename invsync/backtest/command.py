@@ -14,6 +14,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import rich  # noqa: F401  (the demo extra: imported here so a missing one is named at once)
+
 from invsync.backtest.engine import Backtest, Result
 from invsync.backtest.faults import parse_faults
 from invsync.backtest.latency import parse_latency
