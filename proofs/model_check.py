@@ -23,6 +23,8 @@ its ``stats()``. States are hashed; each new state is checked for
 * P6 every spot free balance is <= the true free balance;
 * P2 at quiescence (the timeline is over and every message was delivered at least once):
   balances, positions, orders equal the truth exactly, and the account is ``synced``;
+* P8 at quiescence with no live order: every exposure range is its expected value
+  (``low == expected == high``);
 * P5 (scenarios with drops) once the final REST snapshot is delivered, whatever else was
   dropped or arrives late: after the edge answers what the Inventory asks
   (``take_requests``: order queries; an order still in flight is timed out by the edge
@@ -270,6 +272,19 @@ class Observer:
                     f"P3: true position {s} {q} outside the exposure [{x.low}, {x.high}]"
                 )
 
+    def tight(self, inv: Inventory, what: str) -> None:
+        """P8: with no live order left, every range is the expected value itself."""
+        if inv.open_orders():
+            return
+        loose = [
+            f"{n} [{x.low}, {x.expected}, {x.high}]"
+            for n in (*self.assets, *self.derivatives)
+            for x in (inv.exposure(n),)
+            if not x.low == x.expected == x.high
+        ]
+        if loose:
+            raise Violation(f"P8 {what}: ranges wider than expected: " + "; ".join(loose))
+
     def exact(self, inv: Inventory, truth: Truth, what: str) -> None:
         """P2 (or P5 after the resync): the Inventory equals the truth exactly."""
         diffs: list[str] = []
@@ -400,6 +415,7 @@ def check(sc: Scenario, max_states: int = 2_000_000) -> Result:
         obs.p3_p6(inv, sc.truth_at(pos))
         if pos == len(sc.steps) and all(counts):
             obs.exact(inv, sc.final, "P2 at quiescence")
+            obs.tight(inv, "at quiescence")
         if sc.drops and pos == len(sc.steps) and any(counts[i] for i in snapshot_msgs):
             after = pickle.loads(pickle.dumps(inv, pickle.HIGHEST_PROTOCOL))
             _resync(sc, after, obs)
@@ -473,7 +489,7 @@ def check(sc: Scenario, max_states: int = 2_000_000) -> Result:
         len(parent),
         time.perf_counter() - start,
         True,
-        f"{edges} transitions; P1 P3 P4 P6 P7 in every state, P2 at quiescence"
+        f"{edges} transitions; P1 P3 P4 P6 P7 in every state, P2 P8 at quiescence"
         + (", P5 after the snapshot" if sc.drops else ""),
     )
 
