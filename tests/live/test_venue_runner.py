@@ -32,7 +32,9 @@ from invsync.live.loopback.venues.base import DerivativeLoopback
 from invsync.live.loopback.venues.binance_usdm import BinanceUsdmLoopback
 from invsync.live.loopback.venues.bybit import BybitLoopback
 from invsync.live.loopback.venues.okx import OkxLoopback
+from invsync.live.records import Row
 from invsync.live.runner import OrderRefused, Runner
+from invsync.live.venue import RateLimited
 from invsync.live.venues.binance_usdm.venue import BinanceUsdmVenue
 from invsync.live.venues.bybit.venue import BybitVenue
 from invsync.live.venues.credentials import Credentials
@@ -47,6 +49,20 @@ SWAP = Instrument(
 
 FAULTS: dict[str, Faults] = {
     "none": Faults(),
+    "rate_limit": Faults(rate_limit=0.1, retry_after=1),
+    "unknown_outcome": Faults(unknown_outcome=0.3),
+    "rest_timeout": Faults(rest_timeout=0.2, timeout=3.0),  # answered after the client gave up
+    "mix": Faults(
+        drop=0.05,
+        duplicate=0.05,
+        reorder=0.05,
+        delay=0.05,
+        max_delay=0.05,
+        reorder_hold=0.05,
+        disconnect=0.04,
+        rest_5xx=0.05,
+        unknown_outcome=0.05,
+    ),
     "shuffle": Faults(duplicate=0.15, reorder=0.15, delay=0.15, max_delay=0.05, reorder_hold=0.05),
     "drop": Faults(drop=0.12),
     "disconnect": Faults(disconnect=0.15),
@@ -63,6 +79,39 @@ CONFIG = RunnerConfig(
     backoff_max=0.1,
     jitter_seed=1,
 )
+
+
+class P3Check:
+    """P3 for the position, after every applied journal row and bot step: the true position
+    lies in the Inventory's exposure range (once synced; until an exogenous change)."""
+
+    def __init__(self, ex: DerivativeLoopback, symbol: str) -> None:
+        self.ex = ex
+        self.symbol = symbol
+        self.runner: Runner | None = None
+        self.checks = 0
+        self.violations: list[str] = []
+        self.active = True
+        self.synced = False
+
+    def stop(self, why: str) -> None:
+        self.active = False
+
+    def check(self, where: str) -> None:
+        if self.runner is None or not self.active:
+            return
+        inv = self.runner.inventory
+        self.synced = self.synced or inv.sync_state in ("synced", "settling")
+        if not self.synced:
+            return
+        self.checks += 1
+        true = self.ex.model.position(self.symbol).quantity
+        x = inv.exposure(self.symbol)
+        if not x.low <= true <= x.high:
+            self.violations.append(f"P3 {where}: position {true} outside [{x.low}, {x.high}]")
+
+    def on_apply(self, row: Row, events: list[Any], error: str | None) -> None:
+        self.check(f"row {row.seq} ({row.kind})")
 
 
 def differences(inv: Inventory, ex: DerivativeLoopback, keys: list[str]) -> list[str]:
@@ -86,21 +135,32 @@ def differences(inv: Inventory, ex: DerivativeLoopback, keys: list[str]) -> list
 
 
 async def account_life(
-    runner: Runner, ex: DerivativeLoopback, symbol: str, unit: Decimal
+    runner: Runner, ex: DerivativeLoopback, symbol: str, unit: Decimal, p3: P3Check
 ) -> list[str]:
     """Open, add, amend, flip, fund, cancel, close by liquidation; returns the bot's ids."""
     keys = []
 
     async def place(key: str, side: str, qty: str, price: str | None) -> None:
-        await runner.place(
-            symbol, side, D(qty) / unit, None if price is None else D(price), client_order_id=key
-        )
+        for _ in range(10):
+            try:
+                await runner.place(
+                    symbol,
+                    side,
+                    D(qty) / unit,
+                    None if price is None else D(price),
+                    client_order_id=key,
+                )
+                break
+            except RateLimited:  # refused before it left: wait as told, try again
+                await asyncio.sleep(runner.venue.blocked_for() + 0.01)
         keys.append(key)
+        p3.check(f"after placing {key}")
         await asyncio.sleep(0.01)
 
     await place("b1", "buy", "2", "99")  # rests below the last price (100)
     ex.fill("b1", D("0.5") / unit)  # open long, partial
-    with contextlib.suppress(OrderRefused):  # under REST faults b1 may never have been placed
+    # Under REST faults b1 may never have been placed; a rate limit refuses before sending.
+    with contextlib.suppress(OrderRefused, RateLimited):
         await runner.amend("b1", D("1.5") / unit)  # reduce what rests
     await asyncio.sleep(0.01)
     ex.match(symbol, D("98"))  # fills the rest
@@ -108,10 +168,11 @@ async def account_life(
     ex.funding(symbol, D("-1.5"))
     ex.funding(symbol, D("0.25"))
     await place("b2", "buy", "0.5", "97")
-    with contextlib.suppress(OrderRefused):
+    with contextlib.suppress(OrderRefused, RateLimited):
         await runner.cancel("b2")
     await place("s2", "sell", "1", "120")  # rests
     ex.match(symbol, D("121"))  # fills s2: short 2.5
+    p3.stop("a liquidation is exogenous: outside any bound (DESIGN P3)")
     ex.liquidate(symbol, D("5") / unit, D("125"))  # closes the short
     await place("b3", "buy", "1", "90")  # stays open
     await asyncio.sleep(0.05)
@@ -129,12 +190,16 @@ async def run_matrix_cell(
 ) -> dict[str, Any]:
     ex, venue_of = make(faults)
     journal = tmp / f"journal-{seed}.sqlite"
+    p3 = P3Check(ex, instrument.symbol)
     await ex.start()
     try:
-        runner = Runner(venue_of(ex), journal, Inventory([instrument]), config)
+        runner = Runner(
+            venue_of(ex), journal, Inventory([instrument]), config, on_apply=p3.on_apply
+        )
+        p3.runner = runner
         async with runner:
             await runner.wait_synced(10)
-            keys = await account_life(runner, ex, instrument.symbol, unit)
+            keys = await account_life(runner, ex, instrument.symbol, unit, p3)
             lossy = bool(faults.drop or faults.disconnect or faults.shutdown)
             ex.faults = Faults()
             await ex.drain()
@@ -159,10 +224,12 @@ async def run_matrix_cell(
             assert not diffs, f"seed {seed}: {diffs}; faults {dict(ex.stats)}"
             counters = dict(runner.counters)
             live = runner.inventory
+        if not (faults.drop or faults.disconnect):
+            assert p3.checks > 10 and not p3.violations, f"seed {seed}: {p3.violations[:3]}"
         rebuilt, _ = rebuild(Journal(journal))
         assert differences(rebuilt, ex, keys) == [], f"seed {seed}: replay differs"
         assert rebuilt.balance(instrument.settle) == live.balance(instrument.settle)
-        return counters | {f"fault:{k}": v for k, v in ex.stats.items()}
+        return counters | {f"fault:{k}": v for k, v in ex.stats.items()} | {"p3_checks": p3.checks}
     finally:
         await ex.stop()
 
