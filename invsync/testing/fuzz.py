@@ -38,17 +38,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stats", help="where workers write their counts (default: a temp dir)")
 
 
-def _plugin_registered() -> bool:
+def plugin_registered() -> bool:
     """Whether pytest loads the kit's plugin by itself (the installed entry point)."""
     return any(ep.name == "invsync" for ep in importlib.metadata.entry_points(group="pytest11"))
+
+
+def plugin_args() -> list[str]:
+    """What loads the kit's plugin into a pytest run: nothing where the entry point does."""
+    return [] if plugin_registered() else ["-p", "invsync.testing.plugin"]
 
 
 def command(args: argparse.Namespace, seed: int, stats_dir: str) -> list[str]:
     """The pytest command line of a campaign."""
     shards = args.shards or args.workers
     cmd = [sys.executable, "-m", "pytest", args.target, "-q", "-p", "no:cacheprovider"]
-    if not _plugin_registered():
-        cmd += ["-p", "invsync.testing.plugin"]
+    cmd += plugin_args()
     cmd += [
         "--invsync-kit-profile",
         args.profile,

@@ -14,6 +14,7 @@ import pytest
 
 from invsync.cli import main
 from invsync.testing import profiles
+from invsync.testing.fuzz import plugin_args
 
 PASSING = """
     from invsync.testing import InventorySuite
@@ -106,7 +107,7 @@ def test_failure_prints_seed_and_shrunk_steps_and_is_pooled_in_the_database(
 def test_plugin_changes_nothing_unless_asked(tmp_path: Path) -> None:
     target = _write(tmp_path, "plain_check.py", PASSING)
     plain = _run(
-        ["-m", "pytest", "--collect-only", "-q", "-p", "invsync.testing.plugin", target.name],
+        ["-m", "pytest", "--collect-only", "-q", *plugin_args(), target.name],
         tmp_path,
     )
     assert plain.returncode == 0, plain.stdout + plain.stderr
@@ -118,8 +119,7 @@ def test_plugin_changes_nothing_unless_asked(tmp_path: Path) -> None:
             "pytest",
             "--collect-only",
             "-q",
-            "-p",
-            "invsync.testing.plugin",
+            *plugin_args(),
             "--invsync-kit-shards",
             "3",
             target.name,
