@@ -28,6 +28,7 @@ from invsync.backtest import (
     TargetInventory,
     Tick,
     parse_faults,
+    parse_latency,
 )
 from invsync.backtest.report import CSV_COLUMNS, write_csv
 
@@ -175,3 +176,31 @@ class WrongSymbol(Strategy):
 def test_an_order_for_another_symbol_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="unknown symbol 'ETHUSDT'"):
         Backtest(_ticks(10), WrongSymbol()).run()
+
+
+class TakeOnce(Strategy):
+    """Records when it sees prices; buys once, through the market, on the tenth."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, Decimal]] = []
+
+    def on_price(self, ctx: Context, price: Decimal) -> None:
+        self.seen.append((ctx.now, price))
+        if len(self.seen) == 10:
+            ctx.orders.place("BTCUSDT", "buy", Decimal("0.1"), price * 2)
+
+
+def test_each_leg_delays_in_simulated_time() -> None:
+    ticks = list(_ticks(50))
+    strategy = TakeOnce()
+    result = Backtest(
+        ticks, strategy, seed=1, latency=parse_latency("feed=50,entry=100,private=30")
+    ).run()
+    # The strategy sees every price 50 ms after the venue, in order.
+    assert strategy.seen == [(t.ts + 50_000, t.price) for t in ticks]
+    (sent,) = result.sent
+    (fill,) = result.fills
+    assert sent.ts == ticks[9].ts + 50_000
+    assert fill.ts == sent.ts + 100_000  # the order crossed: filled on arrival at the venue
+    last = [t.price for t in ticks if t.ts < fill.ts][-1]  # a tick at that instant comes after
+    assert fill.price == last  # at the venue's last price then, not at the limit
