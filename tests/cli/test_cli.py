@@ -112,3 +112,8 @@ def test_backtest_runs_the_sample_and_writes_the_csv(
 def test_bench_prints_the_speed(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["backtest", "--strategy", "idle", "--bench", "--repeats", "1"]) == 0
     assert "price steps/s" in capsys.readouterr().out
+
+
+def test_backtest_can_read_the_naive_tracker(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["backtest", "--tracker", "naive", "--csv", "sample-bars"]) == 0
+    assert "reading the naive tracker" in capsys.readouterr().out
