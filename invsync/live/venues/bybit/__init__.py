@@ -1,1 +1,5 @@
-"""Bybit v5 live edge: signing, payload encoder (see spec/venues/bybit.md)."""
+"""Bybit v5 live edge: signing, encoder, order-query reader, runner venue, journal codec.
+
+``from invsync.live.venues.bybit.venue import BybitVenue`` (see spec/venues/bybit.md,
+"Live edge").
+"""
