@@ -20,6 +20,10 @@ events; nothing reads the wall clock. Per price step of the path:
 
 After the last step the heap is drained (bounded in simulated time) so that what was in
 flight lands. One seed fixes every draw: a run is a pure function of its inputs.
+
+Not modelled: queue position (a touch fills), market impact, conditional orders (the
+path never calls ``ExchangeModel.set_price``, so nothing triggers), derivatives (spot
+instruments only).
 """
 
 from __future__ import annotations
