@@ -1267,19 +1267,28 @@ class Harness:
         got = self.position_version if name in self.account.symbols else self.balance_version
         return got.get(name, -1) >= v
 
-    def p8_allowance(self, name: str) -> Decimal:
-        """The widest an exposure range may be (DESIGN P8): what the unheard fills of the
-        orders the tracker knows can move ``name``, reasoned from each order's side, size
-        and highest limit price (a sell's proceeds, a market buy's spend: unbounded)."""
-        out = ZERO
+    def p8_views(self) -> list[Order]:
+        """The tracker's views of every order that may still fill unheard: its open orders,
+        ended ones whose reported cumulative is ahead of their heard fills, and triggered
+        conditional orders."""
         views = [*self.tracker.open_orders()]
-        open_keys = {(v.client_order_id, v.order_id) for v in views}
-        for key in self.order_keys():
-            view = self.tracker.order(key)
-            if view is not None and (view.client_order_id, view.order_id) not in open_keys:
+        seen = {(v.client_order_id, v.order_id) for v in views}
+        ids = {oid for oid, cum in self.cumulative.items() if cum > self._known_fills(oid)}
+        ids.update(o.order_id for o in self.model.orders.values() if o.status == "triggered")
+        for oid in sorted(ids):
+            view = self.tracker.order(oid) or self.tracker.order(self._key(oid))
+            if view is not None and (view.client_order_id, view.order_id) not in seen:
                 views.append(view)
-                open_keys.add((view.client_order_id, view.order_id))
-        for view in views:
+                seen.add((view.client_order_id, view.order_id))
+        return views
+
+    def p8_allowance(self, name: str, views: list[Order] | None = None) -> Decimal:
+        """The widest an exposure range may be (DESIGN P8): what the unheard fills of the
+        orders the tracker knows (``p8_views``) can move ``name``, reasoned from each
+        order's side, size and highest limit price (a sell's proceeds, a market buy's
+        spend: unbounded)."""
+        out = ZERO
+        for view in self.p8_views() if views is None else views:
             inst = next(i for i in self.account.instruments if i.symbol == view.symbol)
             if name not in (inst.symbol, inst.base, inst.quote) or (
                 inst.is_derivative and name != inst.symbol
@@ -1328,10 +1337,15 @@ class Harness:
     def check_p8(self) -> None:
         """Tight exposure during a run: no range wider than ``p8_allowance``, and every
         order of unknown quantity asked for."""
+        views: list[Order] | None = None
         for name in self.p8_names():
             exp = self.tracker.exposure(name)
             width = exp.high - exp.low
-            allowed = self.p8_allowance(name)
+            if not width:
+                continue
+            if views is None:
+                views = self.p8_views()
+            allowed = self.p8_allowance(name, views)
             if width > allowed:
                 self.fail(
                     "p8_tight_exposure",
