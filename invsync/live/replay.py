@@ -82,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
     for asset in assets:
         b, x = inv.balance(asset), inv.exposure(asset)
         print(
-            f"  {asset:<8} total {b.total}  free {b.free}  locked {b.locked}  "
-            f"range [{x.low}, {x.high}]"
+            f"  {asset:<8} total {b.total:f}  free {b.free:f}  locked {b.locked:f}  "
+            f"range [{x.low:f}, {x.high:f}]"
         )
     opened = inv.open_orders()
     print(f"open orders: {len(opened)}")
