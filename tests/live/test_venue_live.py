@@ -285,6 +285,15 @@ def test_usdm_requests_are_signed_and_answers_read_by_the_codec() -> None:
             cancel = await venue.cancel("BTCUSDT", "nope", None)
             [refused] = answer_events("binance_usdm", "cancel", cancel, "nope")
             assert isinstance(refused, ev.CancelFailed) and "-2011" in refused.reason
+            # A client id with characters a URL escapes: the signature covers the query as sent.
+            odd = await venue.place("BTCUSDT", "buy", D("1"), D("90"), "a/b:c.d")
+            [odd_report] = answer_events("binance_usdm", "place", odd, "a/b:c.d")
+            assert isinstance(odd_report, ev.OrderReported)
+            assert odd_report.client_order_id == "a/b:c.d"
+            found = answer_events(
+                "binance_usdm", "query", await venue.query("BTCUSDT", "a/b:c.d", None), "a/b:c.d"
+            )
+            assert [e.client_order_id for e in found] == ["a/b:c.d"]  # type: ignore[union-attr]
             wrong = _usdm_venue(ex, secret="bad")
             bad = await wrong.place("BTCUSDT", "buy", D("1"), D("90"), "u2")
             [failed] = answer_events("binance_usdm", "place", bad, "u2")

@@ -179,7 +179,7 @@ class BinanceUsdmLoopback(DerivativeLoopback):
     def _check_signature(self, request: web.Request, body: str) -> dict[str, str]:
         if request.headers.get(signing.API_KEY_HEADER) != self._key:
             raise UsdmError(401, -2015, "Invalid API-key, IP, or permissions for action.")
-        query = request.query_string
+        query = request.rel_url.raw_query_string  # as sent: the signature covers it
         parts = [p for p in query.split("&") if p] + [p for p in body.split("&") if p]
         sig = next((p[len("signature=") :] for p in parts if p.startswith("signature=")), None)
         kept_q = "&".join(p for p in query.split("&") if p and not p.startswith("signature="))

@@ -221,7 +221,7 @@ class BybitLoopback(DerivativeLoopback):
     def _rest(self, inner: Any, mutation: bool) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
             body = await request.text()
-            payload = body if request.method == "POST" else request.query_string
+            payload = body if request.method == "POST" else request.rel_url.raw_query_string
             try:
                 self._check_signature(request, payload)
                 params: dict[str, Any] = dict(request.query)

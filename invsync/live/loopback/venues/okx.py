@@ -223,7 +223,7 @@ class OkxLoopback(DerivativeLoopback):
         if h.get(signing.PASSPHRASE_HEADER) != self._passphrase:
             raise OkxError("50105", "Invalid OK-ACCESS-PASSPHRASE.", 401)
         ts = h.get(signing.TIMESTAMP_HEADER, "")
-        path = request.path_qs
+        path = request.raw_path  # path and query as sent: the signature covers them
         expected = signing.b64_hmac(self._secret, signing.prehash(ts, request.method, path, body))
         if not hmac.compare_digest(expected, h.get(signing.SIGN_HEADER, "")):
             raise OkxError("50113", "Invalid Sign.", 401)

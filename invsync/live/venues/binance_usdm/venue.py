@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 import aiohttp
+from yarl import URL
 
 from invsync.live.venue import RateLimited, Reply, StreamEnded
 from invsync.live.venues.binance_usdm import codec, signing
@@ -103,7 +104,9 @@ class BinanceUsdmVenue:
         url = f"{self.rest_url}{path}" + (f"?{query}" if query else "")
         headers = {signing.API_KEY_HEADER: self._creds.api_key}
         try:
-            async with self._http().request(method, url, headers=headers) as resp:
+            async with self._http().request(
+                method, URL(url, encoded=True), headers=headers
+            ) as resp:
                 text = await resp.text()
                 status = resp.status
                 retry = resp.headers.get("Retry-After")

@@ -24,6 +24,7 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 import aiohttp
+from yarl import URL
 
 from core.instrument import Instrument
 from invsync.live.venue import RateLimited, Reply, StreamEnded
@@ -122,7 +123,9 @@ class BybitVenue:
         if body is not None:
             headers["Content-Type"] = "application/json"
         try:
-            async with self._http().request(method, url, headers=headers, data=body) as resp:
+            async with self._http().request(
+                method, URL(url, encoded=True), headers=headers, data=body
+            ) as resp:
                 text = await resp.text()
                 reset = resp.headers.get("X-Bapi-Limit-Reset-Timestamp")
                 status = _status(resp.status, text)

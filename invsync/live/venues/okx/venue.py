@@ -24,6 +24,7 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 import aiohttp
+from yarl import URL
 
 from core.instrument import Instrument
 from invsync.live.venue import RateLimited, Reply, StreamEnded
@@ -127,7 +128,7 @@ class OkxVenue:
         url = f"{self.rest_url}{path_qs}"
         try:
             async with self._http().request(
-                method, url, headers=headers, data=body or None
+                method, URL(url, encoded=True), headers=headers, data=body or None
             ) as resp:
                 text = await resp.text()
                 status = _status(resp.status, text)
