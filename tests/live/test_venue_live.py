@@ -206,7 +206,7 @@ def test_okx_subscription_acks_then_pushes_flow() -> None:
 
 
 def _usdm_venue(
-    ex: BinanceUsdmLoopback, keepalive: float = 1800.0, secret: str = SECRET
+    ex: BinanceUsdmLoopback, keepalive: float = 1800.0, secret: str = SECRET, max_age: float = 3600
 ) -> BinanceUsdmVenue:
     return BinanceUsdmVenue(
         rest_url=ex.rest_url,
@@ -214,7 +214,24 @@ def _usdm_venue(
         credentials=Credentials(KEY, secret),
         timeout=2.0,
         keepalive=keepalive,
+        max_age=max_age,
     )
+
+
+def test_usdm_connection_is_replaced_at_its_age_limit() -> None:
+    async def go() -> None:
+        async with BinanceUsdmLoopback(
+            [BTCUSDT], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET
+        ) as ex:
+            venue = _usdm_venue(ex, max_age=0.2)
+            async with venue.subscribe() as stream:
+                with pytest.raises(StreamEnded) as ended:
+                    async for _ in stream.messages():
+                        pass
+            assert ended.value.now and "age limit" in ended.value.reason
+            await venue.close()
+
+    run(go())
 
 
 def test_usdm_listen_key_is_kept_alive_and_a_lost_key_ends_the_stream() -> None:

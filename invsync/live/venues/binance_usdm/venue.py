@@ -35,6 +35,8 @@ from invsync.live.venues.wire import plain
 SOURCE: Final = "ws:/private/ws/<listenKey>"
 #: Keepalive period (s): half the key's 60 minutes.
 KEEPALIVE: Final = 30 * 60.0
+#: A connection is replaced after this long (the venue disconnects at 24 h).
+MAX_AGE: Final = 23.5 * 3600
 
 
 def _expired(text: str) -> str | None:
@@ -55,6 +57,7 @@ class BinanceUsdmVenue:
         timeout: float = 10.0,
         keepalive: float = KEEPALIVE,
         recv_window: int = 5000,
+        max_age: float = MAX_AGE,
     ) -> None:
         codec.register()
         self.rest_url = rest_url.rstrip("/")
@@ -62,6 +65,7 @@ class BinanceUsdmVenue:
         self._creds = credentials
         self.timeout = timeout
         self.keepalive = keepalive
+        self.max_age = max_age
         self.recv_window = recv_window
         self._session: aiohttp.ClientSession | None = None
         self._blocked_until = 0.0
@@ -220,7 +224,14 @@ class BinanceUsdmVenue:
         keeper = asyncio.get_running_loop().create_task(self._keep_alive(ws))
         try:
             yield PrivateStream(
-                ws, SOURCE, [], ping=None, every=60.0, silent_limit=10**9, ends=_expired
+                ws,
+                SOURCE,
+                [],
+                ping=None,
+                every=60.0,
+                silent_limit=10**9,
+                ends=_expired,
+                max_age=self.max_age,
             )
         finally:
             keeper.cancel()
