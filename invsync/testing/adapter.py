@@ -53,6 +53,11 @@ def _answer_as_is(answer: ev.Event) -> list[ev.Event]:
     return [answer]
 
 
+def _same_id(venue_order_id: str) -> str | None:
+    """The model's order ids travel unchanged."""
+    return venue_order_id
+
+
 @attrs.frozen(slots=True)
 class Adapter:
     """A venue adapter under test: ``encode`` renders model batches, ``parse`` reads messages.
@@ -60,6 +65,8 @@ class Adapter:
     ``rest`` turns one REST answer (``OrderReported``, ``OrderNotFound``,
     ``SubmissionFailed``, ``CancelFailed``, ``SnapshotTaken``) into the events your REST
     parser returns for the venue's body. ``streams`` names every stream ``encode`` uses.
+    ``model_order_id`` maps an order id as the venue writes it back to the model's (for
+    the order queries the Inventory asks by exchange order id; None when it names none).
     """
 
     name: str
@@ -67,6 +74,7 @@ class Adapter:
     parse: Callable[[Any], list[ev.Event]]
     rest: Callable[[ev.Event], list[ev.Event]] = _answer_as_is
     streams: tuple[str, ...] = ("orders", "fills", "balances", "positions")
+    model_order_id: Callable[[str], str | None] = _same_id
 
 
 def core_events() -> Adapter:

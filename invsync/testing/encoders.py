@@ -307,7 +307,8 @@ class BinanceSpotEncoder:
             )
         if isinstance(answer, ev.OrderNotFound):
             body = _error(NO_SUCH_ORDER, "Order does not exist.")
-            return parser.parse_error(body, answer.client_order_id)
+            oid = None if answer.order_id is None else str(venue_number(answer.order_id))
+            return parser.parse_error(body, answer.client_order_id, order_id=oid)
         if isinstance(answer, ev.SubmissionFailed):
             body = _error(
                 INSUFFICIENT_BALANCE, "Account has insufficient balance for requested action."
@@ -319,6 +320,11 @@ class BinanceSpotEncoder:
             )
         # A timeout is the edge's own knowledge: no body to parse.
         return [answer]
+
+
+def model_order_id(venue_order_id: str) -> str | None:
+    """The model's id of a Binance ``orderId`` (``12`` -> ``X12``); None for anything else."""
+    return f"X{venue_order_id}" if venue_order_id.isdigit() else None
 
 
 def _error(code: int, text: str) -> Mapping[str, Any]:
@@ -334,4 +340,5 @@ def binance_spot(*, form: str = "websocket_api") -> Adapter:
         parse=parser.parse,
         rest=encoder.rest,
         streams=STREAMS,
+        model_order_id=model_order_id,
     )

@@ -297,7 +297,12 @@ class World:
 
     def deliver(self, answer: ev.Event) -> None:
         """A REST answer reaches the bot: through the adapter's REST path, then booked."""
-        for e in self.adapter.rest(answer):
+        try:
+            events = self.adapter.rest(answer)
+        except ParseError as exc:
+            self.fail("p7_atomic", f"the REST parser refused the venue's answer {answer!r}: {exc}")
+            return
+        for e in events:
             self._apply(e, f"REST answer {answer!r:.300}")
         self.hear(answer)
 
@@ -450,13 +455,14 @@ class World:
                     self.deliver(self._query(r))
 
     def _query(self, r: QueryOrder) -> ev.OrderReported | ev.OrderNotFound:
+        """The venue's answer to an order query; the Inventory names orders by the venue's
+        ids, which the adapter maps back to the model's."""
         cid = r.client_order_id
         if cid is None and r.order_id is not None:
             view = self.inventory.order(r.order_id)
             cid = None if view is None else view.client_order_id
-        if cid is not None:
-            return self.model.query_order(client_order_id=cid)
-        return self.model.query_order(order_id=r.order_id)
+        oid = None if r.order_id is None else self.adapter.model_order_id(r.order_id)
+        return self.model.query_order(client_order_id=cid, order_id=oid)
 
     def quiesce(self) -> None:
         """Deliver everything (after losses, a snapshot first) and answer every request."""

@@ -286,3 +286,27 @@ def test_listen_key_form_is_the_bare_event() -> None:
     )
     with pytest.raises(ValueError, match="form must be"):
         BinanceSpotEncoder(form="rest")
+
+
+def _query_after_a_lost_fill(adapter: Adapter) -> World:
+    w = World(SPOT_ACCOUNT, adapter, seed=0)
+    w.disconnect()
+    cid, _ = w.submit("BTCUSDT", "buy", D("0.1"), D(100))
+    w.exchange(lambda m: m.fill(cid, D("0.1"), D(100), fast=False))
+    w.reconcile()
+    w.quiesce()
+    return w
+
+
+def test_order_query_by_venue_order_id_reaches_the_models_order() -> None:
+    # Found by a deep campaign: the fill is lost in a disconnect, the snapshot's trades name
+    # the order by Binance's orderId only, and the Inventory asks for it by that id; the
+    # kit must map "1" back to the model's X1 and answer with it.
+    from invsync.testing import properties
+
+    properties.check_p2(_query_after_a_lost_fill(binance_spot()))
+    assert binance_spot().model_order_id("17") == "X17"
+    assert binance_spot().model_order_id("web_cancel1") is None
+    unmapped = attrs.evolve(binance_spot(), model_order_id=lambda venue_id: venue_id)
+    with pytest.raises(ValueError, match="model id '1'"):
+        _query_after_a_lost_fill(unmapped)
