@@ -202,6 +202,36 @@ def test_okx_subscription_acks_then_pushes_flow() -> None:
     run(go())
 
 
+def test_okx_snapshot_brings_funding_and_transfers_as_cash_changes_from_bills() -> None:
+    async def go() -> None:
+        async with OkxLoopback(
+            [SWAP], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET, passphrase=PASS
+        ) as ex:
+            ex.funding(SWAP.symbol, D("-1.5"))
+            ex.model.deposit("USDT", D("20"))
+            venue = _okx_venue(ex)
+            replies = await venue.snapshot([SWAP.symbol])
+            body = {
+                "account": replies["account"].text,
+                "open_orders": {SWAP.symbol: replies[f"open_orders:{SWAP.symbol}"].text},
+                "trades": {SWAP.symbol: replies[f"trades:{SWAP.symbol}"].text},
+            }
+            events = CODECS["okx"](Row(1, "snapshot", "rest", json.dumps(body)))
+            snap, *cash = events
+            assert isinstance(snap, ev.SnapshotTaken)
+            assert [(c.total_delta, c.reason) for c in cash] == [  # type: ignore[union-attr]
+                (D("-1.5"), "okx bill type 8 subType 173"),
+                (D("20"), "okx bill type 1 subType 11"),
+            ]
+            inv = Inventory([SWAP])
+            for e in events:
+                inv.apply(e)
+            assert inv.balance("USDT").total == ex.model.balance("USDT").total == D("118.5")
+            await venue.close()
+
+    run(go())
+
+
 # --- Binance USD-M ----------------------------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """The pure codec of an OKX runner's journal rows (``invsync.live.records`` row kinds).
 
 ``ws`` rows go to ``core.adapters.okx.parse`` (the text ``pong`` included). A snapshot's
-``account`` part is ``{"balance", "positions"}`` (raw texts); open orders and fills per
+``account`` part is ``{"balance", "positions", "bills"}`` (raw texts; the bills' cash
+changes follow the snapshot); open orders and fills per
 symbol are ``GET /api/v5/trade/orders-pending`` and ``/trade/fills`` answers for one
 ``instId``, joined into one body each for ``okx.parse_snapshot``. Answers: ``code "0"``
 yields nothing for a mutation (the stream reports the order) and the order for a query;
@@ -83,12 +84,17 @@ def events(row: Row) -> list[ev.Event]:
         account = rows.loads(s["account"], "snapshot account")
         pending = [rows.loads(t, "open orders") for t in rows.texts(s["open_orders"], "orders")]
         fills = [rows.loads(t, "fills") for t in rows.texts(s["trades"], "trades")]
-        return okx.parse_snapshot(
+        snapshot = okx.parse_snapshot(
             balance=rows.loads(account["balance"], "snapshot balance"),
             positions=rows.loads(account["positions"], "snapshot positions"),
             open_orders=_joined(pending, "open orders"),
             fills=_joined(fills, "fills") if fills else None,
         )
+        # The bills' cash changes after the snapshot: the balances it holds cover the older
+        # ones; a newer one counts once (deduplicated by billId) until a report covers it.
+        bills = account.get("bills")
+        cash = okx.parse_bills(rows.loads(bills, "snapshot bills")) if bills else []
+        return snapshot + cash
     if kind == "intent":
         return rows.intent(rows.loads(row.body, "intent"))
     if kind == "status":

@@ -7,9 +7,10 @@ stream (the runner backs off, the account stays stale). The text ``ping`` goes o
 20 s without a frame (OKX cuts a connection silent for 30 s). Answers are ``Reply``s
 holding the texts as received; OKX answers many errors with HTTP 200 and a ``code``, so a
 non-zero ``code`` is given the status it means for the runner: 50011 (rate limit) 429,
-any other 400. The snapshot's ``account`` part is ``{"balance", "positions"}`` (both raw
-texts); open orders and fills come per symbol (``instId``). Facts and sources:
-spec/venues/okx.md, "Live edge".
+any other 400. The snapshot's ``account`` part is ``{"balance", "positions", "bills"}``
+(raw texts; bills bring funding and transfers as cash changes, which the stream shows
+only inside absolute balances); open orders and fills come per symbol (``instId``).
+Facts and sources: spec/venues/okx.md, "Live edge".
 """
 
 from __future__ import annotations
@@ -144,11 +145,13 @@ class OkxVenue:
         out: dict[str, Reply] = {}
         balance = await self._request("GET", "/api/v5/account/balance", {})
         positions = await self._request("GET", "/api/v5/account/positions", {})
-        bad = next((r for r in (balance, positions) if not r.ok), None)
+        # Funding, transfers and the like as deltas: the stream shows only their balances.
+        bills = await self._request("GET", "/api/v5/account/bills", {})
+        bad = next((r for r in (balance, positions, bills) if not r.ok), None)
         out["account"] = bad or Reply(
-            "GET /api/v5/account/balance+positions",
+            "GET /api/v5/account/balance+positions+bills",
             200,
-            json.dumps({"balance": balance.text, "positions": positions.text}),
+            json.dumps({"balance": balance.text, "positions": positions.text, "bills": bills.text}),
         )
         for s in symbols:
             out[f"open_orders:{s}"] = await self._request(
