@@ -1378,8 +1378,9 @@ class Inventory:
     def _sized_by_fill(self, o: _Order, f: ev.FillReported) -> bool:
         """A fill's message states its order's size (and what is left): an order known only
         from fills is bounded; True if nothing is left (the order is done)."""
-        if o.quantity is None:
-            # Known only from fills (an exchange-made order): its size, no price.
+        if o.quantity is None and o.inst.kind != "spot":
+            # Known only from fills (an exchange-made order): its size, no price. (A spot
+            # order's size comes with its report: a reserve is dated from it.)
             o.quantity, o.price, o.order_type = f.order_quantity, None, "market"
         q, left = o.quantity, f.leaves_quantity
         if left is None or q is None or q != f.order_quantity or o.amending is not None:

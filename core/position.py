@@ -201,6 +201,8 @@ class PositionBook:
     def forget(self, before: int) -> None:
         """Let go of what no fill newer than ``before`` rests on (their PnL is reported)."""
         history = self.history
+        if len(history) < 2 or (history[1][0] > before and len(history) <= HISTORY):
+            return  # the oldest kept report is still the newest at or before ``before``
         k = 0
         for i, r in enumerate(history):
             if r[0] <= before:

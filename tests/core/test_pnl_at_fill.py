@@ -142,8 +142,8 @@ def test_inverse_fill_after_a_flat_report_covering_it() -> None:
 
 
 def test_fill_whose_earlier_fills_are_missing_is_priced_against_its_covering_report() -> None:
-    # From flat (v1) no known fill reaches the long 1 @120 reported at v3: fills between
-    # are missing, so C's position before it is read off that report (long 2 @120).
+    # From flat (v1) no known fill reaches the long 1 @120 reported at v4: fills between
+    # are missing, so C's position before it is read off that report (long 2 @120): +10.
     inv = _inv(qty="0", entry="0")
     inv.apply(_pos("1", "120", 4))
     inv.apply(C)

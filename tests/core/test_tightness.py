@@ -297,3 +297,28 @@ def test_fill_stating_an_order_smaller_than_its_known_fills_is_refused() -> None
         raise AssertionError("an order size below its known fills was accepted")
     after = (inv.position("BTCUSDT"), inv.balance("USDT"), inv.order("adl-1"), inv.requests())
     assert after == before
+
+
+def test_spot_order_known_only_from_a_fill_is_queried_until_its_report() -> None:
+    # A spot order's reserve is dated from its report: a fill's stated size is not taken
+    # for it, and the order is asked for instead.
+    inv = _spot()
+    inv.apply(
+        ev.FillReported(
+            symbol="BTCUSDT",
+            order_id="9",
+            client_order_id=None,
+            trade_id="t1",
+            side="buy",
+            quantity=D("0.2"),
+            price=D(100),
+            fee=D(0),
+            fee_asset="USDT",
+            version=3,
+            order_quantity=D(1),
+            leaves_quantity=D("0.8"),
+        )
+    )
+    o = inv.order("9")
+    assert o is not None and o.quantity is None
+    assert [r.order_id for r in inv.requests() if isinstance(r, QueryOrder)] == ["9"]
