@@ -38,6 +38,7 @@ def test_quick_json_has_every_row_ratio_and_memory_figure_positive() -> None:
     assert stream["repeats"] == 3
     assert stream["events"] > stream["messages"]  # a trade message is an order report and a fill
     assert stream["machine_events"] == 300
+    assert stream["clock"] == "cpu"
     for name in ("parse_apply", "apply", "naive", "machines", "parse"):
         row = result["rows"][name]
         assert row["unit"] in ("messages/s", "events/s"), name
