@@ -132,6 +132,12 @@ def run(args: argparse.Namespace) -> int:
         f"over {int(total['workers'])} worker(s): {programs / wall:.1f} examples/s, "
         f"{steps / wall:.0f} steps/s"
     )
+    cpu = total["cpu"]
+    if cpu > 0:
+        print(
+            f"  CPU time inside kit programs {cpu:.1f} s: {programs / cpu:.1f} examples and "
+            f"{steps / cpu:.0f} steps per CPU-second (per core, whatever else the machine runs)"
+        )
     print(f"  replay: {replay_line(args, seed)}")
     if status == 5:
         raise UsageError(f"{args.target}: pytest collected no tests there")

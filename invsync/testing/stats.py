@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 from typing import Final
 
-#: programs: machines started; steps: rules run; seconds: time spent inside kit tests.
-COUNTS: Final[dict[str, float]] = {"programs": 0, "steps": 0, "seconds": 0.0}
+#: programs: machines started; steps: rules run; seconds and cpu: wall and CPU time spent
+#: inside kit programs (CPU time shows what a worker did when it shares its core).
+COUNTS: Final[dict[str, float]] = {"programs": 0, "steps": 0, "seconds": 0.0, "cpu": 0.0}
 
 
 def write(directory: Path, worker: str) -> Path:
@@ -24,10 +25,10 @@ def write(directory: Path, worker: str) -> Path:
 
 def read_all(directory: Path) -> dict[str, float]:
     """The counts of every worker file in ``directory``, summed."""
-    total: dict[str, float] = {"programs": 0, "steps": 0, "seconds": 0.0, "workers": 0}
+    total: dict[str, float] = {"programs": 0, "steps": 0, "seconds": 0.0, "cpu": 0.0, "workers": 0}
     for path in sorted(directory.glob("*.json")):
         counts = json.loads(path.read_text())
-        for key in ("programs", "steps", "seconds"):
+        for key in ("programs", "steps", "seconds", "cpu"):
             total[key] += float(counts.get(key, 0))
         total["workers"] += 1
     return total

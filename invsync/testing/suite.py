@@ -92,6 +92,7 @@ class InventorySuite(RuleBasedStateMachine):
         self.strategy_mode = type(self).strategy is not InventorySuite.strategy
         self.strategy_cids: list[str] = []
         self._started = time.perf_counter()
+        self._cpu = time.process_time()
         stats.COUNTS["programs"] += 1
 
     # --- what a user overrides --------------------------------------------------------------
@@ -385,6 +386,7 @@ class InventorySuite(RuleBasedStateMachine):
     def teardown(self) -> None:
         """Every program ends at quiescence with P2/P5 and P8 (unless it already failed)."""
         stats.COUNTS["seconds"] += time.perf_counter() - self._started
+        stats.COUNTS["cpu"] += time.process_time() - self._cpu
         w = self._world
         if w is not None and not w.broken:
             w.quiesce()

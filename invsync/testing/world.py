@@ -16,7 +16,7 @@ Every failure names the property and the world's seed.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, Final, cast
 
@@ -387,7 +387,7 @@ class World:
 
     # --- the venue ----------------------------------------------------------------------------
 
-    def exchange(self, action: Any) -> object:
+    def exchange(self, action: Callable[[ExchangeModel], object]) -> object:
         """Run one model action (a callable taking the model) and put what it emitted in flight."""
         out = action(self.model)
         self.pump()
