@@ -280,6 +280,9 @@ class Harness:
         # Coverage by trade id of the newest delivered balance / position report.
         self.balance_ids: dict[str, frozenset[str]] = {}
         self.position_ids: dict[str, frozenset[str]] = {}
+        # Every position report the tracker took (newer than the one before): (version,
+        # whether it names trade ids), in delivery order.
+        self.position_reports: dict[str, list[tuple[int, bool]]] = {}
         # Orders whose live (non-conditional) report the tracker has had.
         self.live_heard: set[str] = set()
         # Per order id: newest delivered report version, and the tracker's last view.
@@ -339,6 +342,9 @@ class Harness:
             if e.version > self.position_version.get(e.symbol, -1):
                 self.position_version[e.symbol] = e.version
                 self.position_ids[e.symbol] = e.trade_ids or frozenset()
+                self.position_reports.setdefault(e.symbol, []).append(
+                    (e.version, bool(e.trade_ids))
+                )
         elif isinstance(e, ev.CashChanged):
             self.cash_seen.add(e.version)
         elif isinstance(e, ev.SnapshotTaken):
@@ -951,14 +957,26 @@ class Harness:
 
         The fill is past the newest delivered position report, and every fill of its
         symbol between that report and it has been heard: the tracker knows the position
-        the fill closed against. A fill a newer position report covers is left out (its
-        PnL must then come from the report's state: issue 14 item 2, owned elsewhere).
+        the fill closed against. Or a newer position report covers it, and every fill of
+        the symbol between the report the tracker took before the fill and that newer one
+        has been heard: the position before the fill follows from either side (reports
+        naming trade ids aside).
         """
         symbol = t.instrument.symbol
         v = self.position_version.get(symbol, -1)
         ids = self.position_ids.get(symbol, frozenset())
         if t.version <= v or t.trade_id in ids:
-            return False
+            taken = self.position_reports.get(symbol, [])
+            if any(named for _, named in taken):
+                return False
+            before = [rv for rv, _ in taken if rv < t.version]
+            if not before:
+                return False
+            return all(
+                u.trade_id in self.fills_seen
+                for u in self.model.trades
+                if u.instrument.symbol == symbol and before[-1] < u.version <= v
+            )
         return all(
             u.trade_id in self.fills_seen
             for u in self.model.trades
