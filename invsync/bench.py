@@ -25,8 +25,9 @@ and parse alone (building b's events, timed too), to show how (a) splits.
 Rows are timed by this process's CPU time unless ``--clock wall``: on a shared machine
 the time spent waiting for a core is not the code's. The stream is generated in chunks
 (untimed) and every row runs on each chunk in turn, so the machine's load falls on all
-rows alike and memory stays bounded. Memory is measured in a separate pass under ``tracemalloc`` (which slows it): memory retained after
-warm-up and at the end, and the peak. Numbers are printed, never asserted.
+rows alike and memory stays bounded. Memory is measured in a separate pass under
+``tracemalloc`` (which slows it): memory retained after warm-up and at the end, and the
+peak. Numbers are printed, never asserted.
 """
 
 from __future__ import annotations
