@@ -219,7 +219,12 @@ CODECS: Final[dict[str, Callable[[Row], list[ev.Event]]]] = {
 }
 
 #: Codecs registered by the module that defines them (imported on first use, e.g. by replay).
-_PROVIDERS: Final = {"ccxt": "invsync.live.ccxt_route"}
+_PROVIDERS: Final = {
+    "ccxt": "invsync.live.ccxt_route",
+    "binance_usdm": "invsync.live.venues.binance_usdm.codec",
+    "bybit": "invsync.live.venues.bybit.codec",
+    "okx": "invsync.live.venues.okx.codec",
+}
 
 
 def codec_for(name: str) -> Callable[[Row], list[ev.Event]]:

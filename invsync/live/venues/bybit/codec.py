@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from core import events as ev
 from core.adapters import bybit
-from invsync.live.records import Row, Unreadable
+from invsync.live.records import CODECS, Row, Unreadable
 from invsync.live.venues import rows
 from invsync.live.venues.bybit import rest
 
@@ -106,7 +106,9 @@ def events(row: Row) -> list[ev.Event]:
 
 
 def register() -> None:
-    """Make the codec known to journals and replay (``invsync.live.records.CODECS``)."""
-    from invsync.live.records import CODECS
-
+    """Make the codec known to journals and replay (``invsync.live.records.CODECS``); also
+    done on import, which ``records.codec_for`` triggers for a journal naming it."""
     CODECS.setdefault(CODEC, events)
+
+
+register()
