@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import copy
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from core import events as ev
 from core.errors import InventoryError, ParseError
@@ -222,7 +222,6 @@ def check_p2(w: World) -> None:
             venue_open.add(cid)
         if view is None:
             w.fail(prop, f"order {cid} is unknown to the Inventory")
-            return
         fees = tuple(sorted((a, f) for a, f in mo.fees.items() if f))
         got = (
             view.status,
@@ -284,7 +283,7 @@ def check_no_overshoot(w: World, symbol: str, asset: str, target: Decimal) -> No
         )
 
 
-def check_affordable(w: World, cid: str, reason: str) -> None:
+def check_affordable(w: World, cid: str, reason: str) -> NoReturn:
     """P6 for a strategy: the venue refused one of its orders for funds."""
     w.fail(
         "p6_affordable",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any, Final, cast
+from typing import Any, Final, NoReturn, cast
 
 import attrs
 
@@ -219,7 +219,7 @@ class World:
             f"{self.net.describe()}"
         )
 
-    def fail(self, prop: str, message: str) -> None:
+    def fail(self, prop: str, message: str) -> NoReturn:
         """Raise ``PropertyFailed`` naming the property and the seed."""
         self.broken = True
         raise PropertyFailed(prop, message, self.describe())
@@ -281,7 +281,13 @@ class World:
             events = self.adapter.parse(message.payload)
         except ParseError as exc:
             self.fail("p7_atomic", f"the parser refused a message the venue sends: {exc}")
-            return
+        except Exception as exc:
+            self.fail(
+                "p7_atomic",
+                f"the parser raised {type(exc).__name__}: {exc} on a message the venue sends "
+                f"(only ParseError may escape it, and only for a malformed one): "
+                f"{message.payload!r:.300}",
+            )
         for e in events:
             self._apply(e, f"message {message.payload!r:.300}")
         for e in message.carries:
@@ -301,7 +307,6 @@ class World:
             events = self.adapter.rest(answer)
         except ParseError as exc:
             self.fail("p7_atomic", f"the REST parser refused the venue's answer {answer!r}: {exc}")
-            return
         for e in events:
             self._apply(e, f"REST answer {answer!r:.300}")
         self.hear(answer)
