@@ -1,6 +1,6 @@
-"""``invsync fuzz TARGET``: a long kit campaign through pytest and pytest-xdist.
+"""``invsync fuzz TARGET...``: a long kit campaign through pytest and pytest-xdist.
 
-Runs the kit suites found at TARGET (a pytest path or node id) under the ``deep`` profile
+Runs the kit suites found at each TARGET (a pytest path or node id) under the ``deep`` profile
 (or ``ci``), split into shards over ``--workers`` processes (pytest-xdist ``-n``), every
 shard drawing from the campaign seed and saving what fails in one example database: a
 directory, or Redis (``--db redis://host:port``) so CI jobs on several machines pool their
@@ -27,7 +27,9 @@ from invsync.cli import UsageError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The fuzz command's options."""
-    parser.add_argument("target", metavar="TARGET", help="pytest path or node id of kit suites")
+    parser.add_argument(
+        "targets", metavar="TARGET", nargs="+", help="pytest paths or node ids of kit suites"
+    )
     parser.add_argument("--profile", choices=("ci", "deep"), default="deep", help="default deep")
     parser.add_argument("--workers", type=int, default=1, help="processes (pytest-xdist -n)")
     parser.add_argument("--shards", type=int, help="items per suite (default: the workers)")
@@ -51,7 +53,7 @@ def plugin_args() -> list[str]:
 def command(args: argparse.Namespace, seed: int, stats_dir: str) -> list[str]:
     """The pytest command line of a campaign."""
     shards = args.shards or args.workers
-    cmd = [sys.executable, "-m", "pytest", args.target, "-q", "-p", "no:cacheprovider"]
+    cmd = [sys.executable, "-m", "pytest", *args.targets, "-q", "-p", "no:cacheprovider"]
     cmd += plugin_args()
     cmd += [
         "--invsync-kit-profile",
@@ -75,9 +77,10 @@ def command(args: argparse.Namespace, seed: int, stats_dir: str) -> list[str]:
 
 
 def _check(args: argparse.Namespace) -> None:
-    path = args.target.split("::", 1)[0]
-    if not Path(path).exists():
-        raise UsageError(f"TARGET {path}: no such file or directory")
+    for target in args.targets:
+        path = target.split("::", 1)[0]
+        if not Path(path).exists():
+            raise UsageError(f"TARGET {path}: no such file or directory")
     if args.workers < 1 or (args.shards is not None and args.shards < 1):
         raise UsageError("--workers and --shards must be at least 1")
     if args.workers > 1 and importlib.util.find_spec("xdist") is None:
@@ -97,7 +100,7 @@ def _check(args: argparse.Namespace) -> None:
 
 def replay_line(args: argparse.Namespace, seed: int) -> str:
     """The command that runs the same campaign again (same seed and shards)."""
-    parts = ["invsync fuzz", args.target, f"--profile {args.profile}", f"--seed {seed}"]
+    parts = ["invsync fuzz", *args.targets, f"--profile {args.profile}", f"--seed {seed}"]
     parts.append(f"--workers {args.workers} --shards {args.shards or args.workers}")
     for flag, value in (("--db", args.db), ("--max-examples", args.max_examples)):
         if value:
@@ -140,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"  replay: {replay_line(args, seed)}")
     if status == 5:
-        raise UsageError(f"{args.target}: pytest collected no tests there")
+        raise UsageError(f"{' '.join(args.targets)}: pytest collected no tests there")
     if status in (3, 4):
-        raise UsageError(f"pytest could not run {args.target} (its message is above)")
+        raise UsageError(f"pytest could not run {' '.join(args.targets)} (its message is above)")
     return status

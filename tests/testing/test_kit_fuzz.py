@@ -152,9 +152,12 @@ def test_fuzz_usage_errors_are_one_line(
     assert message in err and err.count("\n") == 1
 
 
-def test_fuzz_refuses_a_missing_target(capsys: pytest.CaptureFixture[str]) -> None:
+def test_fuzz_refuses_a_missing_target(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fuzz", "no/such/kit_check.py"]) == 2
-    assert "no such file or directory" in capsys.readouterr().err
+    assert "no/such/kit_check.py: no such file or directory" in capsys.readouterr().err
+    there = _write(tmp_path, "plain_check.py", PASSING)
+    assert main(["fuzz", f"{there}::TestPlain", "no/such/other_check.py"]) == 2
+    assert "no/such/other_check.py: no such file" in capsys.readouterr().err
 
 
 def test_database_is_a_directory_or_redis(tmp_path: Path) -> None:
