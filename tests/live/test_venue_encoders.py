@@ -34,7 +34,6 @@ from core.adapters import binance_usdm, bybit, okx
 from core.instrument import Instrument
 from invsync.live.venues.binance_usdm import encode as usdm_encode
 from invsync.live.venues.bybit import encode as bybit_encode
-from invsync.live.venues.bybit.rest import read_order as bybit_read_order
 from invsync.live.venues.okx import encode as okx_encode
 from invsync.live.venues.wire import Clock, EncodeError
 from models.exchange import ExchangeModel, Rejection
@@ -449,11 +448,11 @@ def test_bybit_order_query_answers_parse_back() -> None:
     report = model.query_order(client_order_id="q1")
     assert isinstance(report, ev.OrderReported)
     body = _json(bybit_encode.order_query_body(report, "linear", 99, Clock()))
-    assert bybit_read_order(body, "linear", client_order_id="q1", order_id=None) == [report]
+    assert bybit.parse_order(body, client_order_id="q1") == [report]
     missing = model.query_order(client_order_id="nope")
     assert isinstance(missing, ev.OrderNotFound)
     body = _json(bybit_encode.order_query_body(missing, "linear", 99, Clock()))
-    assert bybit_read_order(body, "linear", client_order_id="nope", order_id=None) == [missing]
+    assert bybit.parse_order(body, client_order_id="nope") == [missing]
 
 
 def test_bybit_funding_payments_get_distinct_execution_ids() -> None:

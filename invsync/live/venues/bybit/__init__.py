@@ -1,4 +1,4 @@
-"""Bybit v5 live edge: signing, encoder, order-query reader, runner venue, journal codec.
+"""Bybit v5 live edge: signing, encoder, runner venue, journal codec.
 
 ``from invsync.live.venues.bybit.venue import BybitVenue`` (see spec/venues/bybit.md,
 "Live edge").

@@ -21,7 +21,6 @@ from core import events as ev
 from core.adapters import bybit
 from invsync.live.records import CODECS, Row, Unreadable
 from invsync.live.venues import rows
-from invsync.live.venues.bybit import rest
 
 CODEC: Final = "bybit"
 #: retCodes after which a mutation's outcome is unknown.
@@ -45,8 +44,8 @@ def _answer(a: Mapping[str, Any]) -> list[ev.Event]:
             found = rows.loads(parts[key], f"query {key}") if parts.get(key) else None
             if found is None:
                 continue
-            events = rest.read_order(
-                found, parts["category"], client_order_id=cid or None, order_id=a.get("order_id")
+            events = bybit.parse_order(
+                found, client_order_id=cid or None, order_id=a.get("order_id")
             )
             if not (len(events) == 1 and isinstance(events[0], ev.OrderNotFound)):
                 return events
