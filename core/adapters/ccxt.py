@@ -412,6 +412,8 @@ def _balances(balance: Any, version: int, where: str) -> list[BalanceReported]:
     for asset in [*totals, *(a for a in frees if a not in totals)]:
         if type(asset) is not str or not asset:
             raise ParseError(f"{where}.total: expected currency codes, got {asset!r:.80}")
+        if wallets and asset not in wallets:
+            continue  # ccxt's cache of an earlier push (pro merges them): not reported now
         total = _opt_num(totals, asset, _where(where, "total"))
         free = _opt_num(frees, asset, _where(where, "free"))
         used = _opt_num(useds, asset, _where(where, "used"))

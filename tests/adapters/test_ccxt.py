@@ -1153,6 +1153,13 @@ def test_bybit_ws_balance_total_is_the_wallet_balance_not_equity() -> None:
     by_asset = {b.asset: b for b in ccxt.parse_balance(client.got, 5)}
     assert by_asset["USDT"].total == D(coin["walletBalance"])
     assert by_asset["USDT"].free == D(coin["walletBalance"]) - D(coin["locked"])
+    # A second push listing BTC alone (MODIFIED sample): ccxt's balance still holds USDT
+    # from the first; only BTC is news.
+    second = _venue("bybit/wallet.json")
+    second["data"][0]["coin"] = [c for c in second["data"][0]["coin"] if c["coin"] == "BTC"]
+    exchange.handle_balance(client, second)
+    assert "USDT" in client.got["total"]
+    assert [b.asset for b in ccxt.parse_balance(client.got, 6)] == ["BTC"]
 
 
 def test_quote_sized_market_order_parses() -> None:
