@@ -1295,6 +1295,25 @@ class Harness:
         ids.update(o.order_id for o in self.model.orders.values() if o.status == "triggered")
         for oid in sorted(ids):
             view = self.tracker.order(oid) or self.tracker.order(self._key(oid))
+            mo = self.model.orders.get(oid)
+            if view is None and self.evicts and mo is not None and mo.status == "triggered":
+                # Retired from a small history, yet the order it triggered may be unheard:
+                # the tracker still counts it (DESIGN Edge rules), so the bound does too.
+                view = Order(
+                    symbol=mo.instrument.symbol,
+                    kind=mo.instrument.kind,
+                    side=mo.side,
+                    status="triggered",
+                    quantity=mo.quantity,
+                    price=mo.price,
+                    filled_quantity=ZERO,
+                    remaining_quantity=ZERO,
+                    average_price=None,
+                    fees=(),
+                    client_order_id=mo.client_order_id,
+                    order_id=oid,
+                    conditional=True,
+                )
             if view is not None and (view.client_order_id, view.order_id) not in seen:
                 views.append(view)
                 seen.add((view.client_order_id, view.order_id))

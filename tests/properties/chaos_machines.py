@@ -300,6 +300,15 @@ class ChaosMachine(RuleBasedStateMachine):
             )
         )
 
+    @rule(ai=INDEX, amount=st.sampled_from([D(1), D("0.5")]))
+    def repeated_cash(self, ai: int, amount: Decimal) -> None:
+        """The same credit twice without a venue id (Binance balanceUpdate: a recurring
+        interest or distribution): two changes, at two versions, both count."""
+        assets = [a for a, _ in self.ACCOUNT.balances]
+        asset = assets[ai % len(assets)]
+        for _ in range(2):
+            self.h.exchange(lambda m: m.deposit(asset, amount, with_id=False))
+
     # --- network ------------------------------------------------------------------------
 
     def _busy(self, i: int) -> str:
