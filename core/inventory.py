@@ -221,6 +221,7 @@ class _Order:
     __slots__ = (
         "accept_version",
         "amending",
+        "caps",
         "client_order_id",
         "conditional",
         "cums",
@@ -300,6 +301,9 @@ class _Order:
         # (newer and no larger): a balance or position report at V includes the fills of
         # the largest cumulative stated at V or before (P8).
         self.cums: list[tuple[int, Decimal]] | None = None
+        # Once amended (spot): (version, cumulative) of each report since, so the fills
+        # at or before a version are bounded above (those at an older price, P8).
+        self.caps: list[tuple[int, Decimal]] | None = None
         self.known_filled = ZERO
         self.known_notional = ZERO
         self.fees: dict[str, Decimal] = {}
@@ -350,6 +354,15 @@ class _Order:
         kept.append((version, cum))
         kept.sort()
         self.cums = kept
+
+    def filled_by(self, version: int) -> Decimal | None:
+        """An upper bound of what filled at or before ``version`` (a report at or after it
+        states its cumulative), or None if no such report is kept."""
+        caps = self.caps
+        if not caps:
+            return None
+        found = [c for v, c in caps if v >= version]
+        return min(found) if found else None
 
     def covered(self, version: int) -> Decimal:
         """Fills not heard of that a report at ``version`` (balance, position) includes.
@@ -597,6 +610,20 @@ class Inventory:
                     reason=reason,
                 )
             )
+        for o in self._handoff.values():
+            tid = o.triggered_order_id
+            if tid is not None and not self._handed_over(o):
+                # Triggered into an order not heard of: it may fill any amount unheard
+                # until its report comes (P8: an order of unknown size is asked for).
+                out.append(
+                    QueryOrder(
+                        symbol=o.inst.symbol,
+                        client_order_id=None,
+                        order_id=tid,
+                        reason=f"order {tid} triggered by {o.client_order_id or o.order_id} "
+                        "not heard of",
+                    )
+                )
         for o in self._implied.values():
             out.append(
                 QueryOrder(
@@ -617,6 +644,12 @@ class Inventory:
                 self._account_event("resync_requested")
                 continue
             o = self._find(r.order_id, r.client_order_id)
+            if o is None:
+                # A triggered order's new order, not known yet: asked once per trigger.
+                o = next(
+                    (h for h in self._handoff.values() if h.triggered_order_id == r.order_id),
+                    None,
+                )
             if o is not None and o.n not in self._queried:
                 self._queried.add(o.n)
                 out.append(r)
@@ -1040,7 +1073,7 @@ class Inventory:
         if o.retired or o.n in self._implied or o.pending:
             return
         o.retired = True
-        o.cums = None
+        o.cums = o.caps = None
         # Keep only fills whose full message (with the fee) may still come: it must merge.
         # (Nearly always none: the loop spares building an empty dict through a comprehension.)
         fills = o.fills
@@ -1136,6 +1169,12 @@ class Inventory:
                     self._observe(o, v, r.quantity, r.price)  # live earlier than thought
         else:
             self._quantity_price(o, r)
+        if o.segs is not None:
+            caps = o.caps
+            if caps is None:
+                o.caps = [(v, rf)]
+            elif len(caps) < 64:
+                caps.append((v, rf))
         if o.amending is not None:
             a = o.amending
             if v > a.since:
@@ -1659,6 +1698,11 @@ class Inventory:
     def _on_not_found(self, n: ev.OrderNotFound) -> None:
         o = self._find(n.order_id, n.client_order_id)
         if o is None:
+            if n.order_id is not None:
+                # The order a trigger named does not exist: it filled nothing, widens nothing.
+                for k, h in list(self._handoff.items()):
+                    if h.triggered_order_id == n.order_id:
+                        del self._handoff[k]
             return
         self._order_event(o, "not_found")
 
@@ -1917,7 +1961,8 @@ class Inventory:
         tid = o.triggered_order_id
         if o.state != "triggered" or tid is None:
             return False
-        return self._match(o.ii, tid, None) is not None
+        # Known, or known and since dropped from the bounded history.
+        return self._match(o.ii, tid, None) is not None or (o.ii, tid) in self._gone
 
     def _widening(self) -> Iterable[_Order]:
         """Every order whose unheard fills may move a balance or a position."""
@@ -1963,8 +2008,17 @@ class Inventory:
                 low, high = -_INF, _INF
             elif buy:
                 price = o.price
-                if o.segs is not None:  # an unheard fill may predate an amend
-                    price = max((s[2] for s in o.segs if s[2] is not None), default=price)
+                segs = o.segs
+                if segs is not None:  # an unheard fill may predate an amend
+                    old = max((s[2] for s in segs if s[2] is not None), default=price)
+                    early = self._before_last_values(o, u)
+                    if early is None or old is None or price is None:
+                        price = old
+                    elif early:
+                        # Only fills up to the first report of the current values can be
+                        # at an older price: the rest are at the current one (P8).
+                        low -= early * max(old, price) * (ONE + rate)
+                        u -= early
                 a = o.amending
                 if (
                     a is not None
@@ -1981,6 +2035,23 @@ class Inventory:
                 if rate:
                     low -= u * (o.price or ZERO) * rate
         return Exposure(low=low, expected=b.total, high=high)
+
+    def _before_last_values(self, o: _Order, u: Decimal) -> Decimal | None:
+        """How many of ``u`` unheard fills of an amended order may predate the first report
+        of its current values; None where no report bounds it."""
+        segs = o.segs
+        assert segs is not None
+        first = segs[-1][0][0]
+        if first < 0 or len(segs) < 2:
+            return None
+        cap = o.filled_by(first)
+        if cap is None:
+            return None
+        k = sum((f.quantity for f in o.fills.values() if f.version <= first), ZERO)
+        early = cap - k
+        if early <= 0:
+            return ZERO
+        return early if early < u else u
 
     def _position_exposure(self, ii: int) -> Exposure:
         book = self._positions[ii]

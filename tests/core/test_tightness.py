@@ -322,3 +322,106 @@ def test_spot_order_known_only_from_a_fill_is_queried_until_its_report() -> None
     o = inv.order("9")
     assert o is not None and o.quantity is None
     assert [r.order_id for r in inv.requests() if isinstance(r, QueryOrder)] == ["9"]
+
+
+# --- amended orders and triggered orders -------------------------------------------------
+
+FEE = Instrument(symbol="BTCUSDT", kind="spot", base="BTC", quote="USDT", max_fee_rate=D("0.001"))
+
+
+def test_amended_buy_widens_the_quote_at_its_new_price_once_reported() -> None:
+    # Buy 2 @100 amended to 99; the report at v2 (filled 0) shows 99: no fill came at 100,
+    # so every unheard fill is at 99 at most, fee on top: 2 x 99 x 1.001 = 198.198.
+    inv = Inventory([FEE])
+    inv.apply(
+        ev.SnapshotTaken(version=0, balances=(ev.BalanceReported("USDT", D(10000), D(10000), 0),))
+    )
+    inv.submit("c1", "BTCUSDT", "buy", D(2), D(100))
+    inv.apply(ev.OrderReported("BTCUSDT", "X1", "c1", "buy", "new", D(2), D(100), D(0), None, 1))
+    inv.amend("c1", price=D(99))
+    inv.apply(ev.OrderReported("BTCUSDT", "X1", "c1", "buy", "new", D(2), D(99), D(0), None, 2))
+    assert inv.exposure("USDT").low == D(10000) - D("198.198")
+
+
+def test_amended_buy_keeps_the_old_price_for_what_filled_before_its_report() -> None:
+    # As above, but the v2 report counts 0.5 filled (unheard): those 0.5 may be at 100.
+    inv = Inventory([FEE])
+    inv.apply(
+        ev.SnapshotTaken(version=0, balances=(ev.BalanceReported("USDT", D(10000), D(10000), 0),))
+    )
+    inv.submit("c1", "BTCUSDT", "buy", D(2), D(100))
+    inv.apply(ev.OrderReported("BTCUSDT", "X1", "c1", "buy", "new", D(2), D(100), D(0), None, 1))
+    inv.amend("c1", price=D(99))
+    inv.apply(
+        ev.OrderReported(
+            "BTCUSDT", "X1", "c1", "buy", "partially_filled", D(2), D(99), D("0.5"), D(100), 2
+        )
+    )
+    # 0.5 x 100 x 1.001 + 1.5 x 99 x 1.001 = 50.05 + 148.6485
+    assert inv.exposure("USDT").low == D(10000) - D("50.05") - D("148.6485")
+
+
+def test_order_a_trigger_handed_over_to_is_asked_for_until_heard() -> None:
+    inv = _spot()
+    inv.submit("c1", "BTCUSDT", "buy", D(1), None, conditional=True)
+    common = {"symbol": "BTCUSDT", "order_id": "A1", "client_order_id": "c1", "side": "buy"}
+    inv.apply(
+        ev.OrderReported(
+            **common,
+            status="triggered",
+            quantity=D(1),
+            price=None,
+            filled_quantity=D(0),
+            average_price=None,
+            version=2,
+            order_type="market",
+            conditional=True,
+            triggered_order_id="X2",
+        )
+    )
+    asked = [r for r in inv.take_requests() if isinstance(r, QueryOrder)]
+    assert [(r.order_id, r.symbol) for r in asked] == [("X2", "BTCUSDT")]
+    assert inv.take_requests() == []  # once
+    inv.apply(
+        ev.OrderReported(
+            "BTCUSDT",
+            "X2",
+            None,
+            "buy",
+            "filled",
+            D(1),
+            None,
+            D(1),
+            D(100),
+            3,
+            order_type="market",
+        )
+    )
+    # Heard of now: only its missing fills are asked for.
+    reasons = [r.reason for r in inv.requests() if isinstance(r, QueryOrder)]
+    assert reasons == ["fills missing: reported 1, known 0"]
+
+
+def test_order_a_trigger_named_that_the_venue_does_not_have_widens_nothing() -> None:
+    inv = _spot()
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100), conditional=True)
+    inv.apply(
+        ev.OrderReported(
+            "BTCUSDT",
+            "A1",
+            "c1",
+            "buy",
+            "triggered",
+            D(1),
+            D(100),
+            D(0),
+            None,
+            2,
+            conditional=True,
+            triggered_order_id="X2",
+        )
+    )
+    assert inv.exposure("BTC").high == D(1)
+    inv.apply(ev.OrderNotFound(client_order_id=None, order_id="X2"))
+    assert inv.exposure("BTC") == _x("0", "0", "0")
+    assert [r for r in inv.requests() if isinstance(r, QueryOrder)] == []
