@@ -749,26 +749,31 @@ def _timed_pass(
     return secs, (n_msgs, n_events, n_machine)
 
 
-def _memory_pass(messages: int, chunk: int, seed: int, checkpoints: int = 10) -> dict[str, Any]:
-    """Parse+apply under tracemalloc: memory retained at checkpoints, and the peak."""
+def _memory_pass(target: int, chunk: int, seed: int, checkpoints: int = 10) -> dict[str, Any]:
+    """Parse+apply of at least ``target`` events under tracemalloc: memory retained at
+    checkpoints, and the peak."""
     parsers = _parsers()
     gc.collect()
     tracemalloc.start()
     invs = fresh_inventories()
     applies = (invs[0].apply, invs[1].apply)
-    every = max(1, messages // checkpoints)
+    every = max(1, target // checkpoints)
     points: list[dict[str, int]] = []
     done = events = 0
     next_point = every
-    for part in _chunks(messages, min(chunk, every), seed):
+    source = stream(seed)
+    # Chunks small enough that no checkpoint is passed by much (an event per message at least).
+    size = max(1, min(chunk, every // 2))
+    while events < target:
+        part = [next(source) for _ in range(size)]
         for k, m in part:
             apply = applies[k]
             for e in parsers[k](m):
                 apply(e)
                 events += 1
         done += len(part)
-        if done >= next_point or done == messages:
-            del part
+        del part
+        if events >= next_point or events >= target:
             gc.collect()
             points.append(
                 {
@@ -780,7 +785,7 @@ def _memory_pass(messages: int, chunk: int, seed: int, checkpoints: int = 10) ->
                     + invs[1].stats()["retired_orders"],
                 }
             )
-            while next_point <= done:
+            while next_point <= events:
                 next_point += every
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -842,8 +847,7 @@ def measure(
     if memory_events is None:
         memory_events = n_events
     if memory_events:
-        wanted = n_msgs if memory_events == n_events else int(memory_events * n_msgs / n_events)
-        memory = _memory_pass(max(wanted, 1), chunk, seed)
+        memory = _memory_pass(memory_events, chunk, seed)
     return {
         "stream": {
             "messages": n_msgs,
