@@ -148,3 +148,13 @@ def test_fill_whose_earlier_fills_are_missing_is_priced_against_its_covering_rep
     inv.apply(_pos("1", "120", 4))
     inv.apply(C)
     assert inv.balance("USDT").total == D(1010)
+
+
+def test_fill_priced_against_the_report_that_covers_it_not_an_older_one() -> None:
+    # Reports: flat (v1), long 5 @100 (v2), long 1 @120 (v4). C (sell 1 @130, v4): no known
+    # fill takes v2's 5 to v4's 1, so C rests on the v4 report (long 2 @120 before it): +10.
+    inv = _inv(qty="0", entry="0")
+    inv.apply(_pos("5", "100", 2))
+    inv.apply(_pos("1", "120", 4))
+    inv.apply(C)
+    assert inv.balance("USDT").total == D(1010)
