@@ -158,3 +158,26 @@ def test_fill_priced_against_the_report_that_covers_it_not_an_older_one() -> Non
     inv.apply(_pos("1", "120", 4))
     inv.apply(C)
     assert inv.balance("USDT").total == D(1010)
+
+
+def test_settled_fill_repriced_by_a_late_earlier_fill_is_unsettled_until_the_wallet_covers_it() -> (
+    None
+):
+    # Flat at v1; a flat report at v3 covers A (buy 1 @100, v2) and B (sell 1 @110, v3).
+    # B comes first: nothing known reaches the report, so it is priced 0 and, fee 0 and
+    # its position covered, settled at once. A then shows B closed a long: +10, a change
+    # of B pending again (settling) until the wallet report includes it.
+    inv = _inv(qty="0", entry="0")
+    inv.apply(_pos("0", "0", 3))
+
+    def fill(tid: str, side: str, price: str, v: int) -> ev.Event:
+        return ev.FillReported(
+            "BTCUSDT", f"o{tid}", None, tid, side, D(1), D(price), D(0), "USDT", v
+        )
+
+    inv.apply(fill("B", "sell", "110", 3))
+    assert (inv.balance("USDT").total, inv.sync_state) == (D(1000), "synced")
+    inv.apply(fill("A", "buy", "100", 2))
+    assert (inv.balance("USDT").total, inv.sync_state) == (D(1010), "settling")
+    inv.apply(ev.BalanceReported("USDT", D(1010), D(1010), 3))
+    assert (inv.balance("USDT").total, inv.sync_state) == (D(1010), "synced")
