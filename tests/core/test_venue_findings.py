@@ -45,9 +45,7 @@ def test_rejected_report_counting_fills_ends_the_order_and_releases_the_rest() -
     inv = _inv()
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(_report("new", "0", 2))
-    inv.apply(
-        ev.FillReported("BTCUSDT", "7", "c1", "T1", "buy", D("0.4"), D(100), D(0), "USDT", 3)
-    )
+    inv.apply(ev.FillReported("BTCUSDT", "7", "c1", "T1", "buy", D("0.4"), D(100), D(0), "USDT", 3))
     inv.apply(_report("rejected", "0.4", 4))
     o = inv.order("c1")
     assert o is not None
