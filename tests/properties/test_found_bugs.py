@@ -451,14 +451,9 @@ def test_earlier_live_report_of_a_triggered_order_moves_its_reserve_back() -> No
     assert inv.balance("USDT") == Balance(total=D(10000), free=D(9990), locked=D(10))
 
 
-# bug 21 (P8, found by the chaos suite's tightness check): a buy whose price was amended
+# bug 21, fixed (P8, found by the chaos suite's tightness check): a buy whose price was amended
 # down keeps widening the quote by its old, higher price after the amended report, though
 # that report (filled 0 at its version) proves no fill happened at the old price.
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 (P8): the quote range keeps an amended buy's old price after a newer "
-    "order report shows no fill at it",
-)
 def test_amended_buy_price_narrows_the_range_once_reported() -> None:
     inv = _spot()
     inv.submit("c1", "BTCUSDT", "buy", D(2), D(100))
@@ -470,16 +465,12 @@ def test_amended_buy_price_narrows_the_range_once_reported() -> None:
     assert inv.exposure("USDT").low == D(10000) - D("198.198")
 
 
-# bug 22 (P8 after losses, found by the chaos suite at quiescence): a conditional market
+# bug 22, fixed (P8 after losses, found by the chaos suite at quiescence): a conditional market
 # buy triggers into a new order (Binance algo / OKX style) that ends before anything about
 # it is heard (a disconnect); a complete snapshot newer than the trigger lists no open
 # order, and the conditional order's answer names the triggered order. The quote range
 # stays at -Infinity for good and nothing is asked: the snapshot proves the triggered order
 # is not live and holds whatever it filled, so the range is a point (or the order is asked).
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 (P8): a triggered order never heard of keeps the range open for good",
-)
 def test_triggered_order_never_heard_does_not_widen_for_good() -> None:
     inv = _spot()
     inv.submit("c1", "BTCUSDT", "buy", D(1), None, conditional=True)
