@@ -348,8 +348,8 @@ MUTANTS: dict[str, tuple[Patch, type[ChaosMachine], str]] = {
 
 #: Planted bugs the ci profile no longer finds since the core reprices a fill's PnL from
 #: the reports and fills around it (issue 14 item 2): the repricing goes around the patched
-#: ``core.position.step`` on most paths (caught here, missed on a fresh clone). Open: re-plant it where
-#: the repricing computes, or let the suite reach it.
+#: ``core.position.step`` on most paths (caught here, missed on a fresh clone). Open:
+#: re-plant it where the repricing computes, or let the suite reach it.
 NOT_CAUGHT_SINCE_REPRICING = frozenset({"close_takes_whole_position"})
 
 
