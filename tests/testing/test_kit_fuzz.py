@@ -91,7 +91,9 @@ def test_failure_prints_seed_and_shrunk_steps_and_is_pooled_in_the_database(
     out = first.stdout
     assert "PropertyFailed: p3_no_overshoot" in out
     assert "shard seed 1000" in out and "world seed=" in out
-    steps = [line for line in out.splitlines() if line.startswith("state.strategy_acts(")]
+    # pytest may repeat the failure's message in its short summary; read the first report.
+    case = out.split("Failing test case:", 1)[1].split("state.teardown()", 1)[0]
+    steps = [line for line in case.splitlines() if line.startswith("state.strategy_acts(")]
     assert len(steps) == 2, out  # shrunk: the two strategy steps that overshoot
     assert "@reproduce_failure" in out
     assert any(db.iterdir())
