@@ -29,7 +29,7 @@ what the tracker has been told, and checks the DESIGN §4 properties against the
   the tracker knows can change (``p8_allowance``, reasoned from each order's side, size and
   highest limit price; implied fills a report as new as their order report covers widen
   nothing); an order of unknown quantity is asked for; at quiescence with no live order
-  (and nothing lost, unless ``P8_AFTER_LOSSES``), ``low == expected == high``.
+  (after losses too, with ``P8_AFTER_LOSSES``), ``low == expected == high``.
 * ``decide`` — the bot's double-buy check: buy only if ``exposure(base).high < target``,
   and at that moment the truth plus every open buy must be within ``high``.
 
@@ -61,10 +61,12 @@ from models.network import ChaoticNetwork, FaultProfile
 D = Decimal
 ZERO: Final = D(0)
 TERMINAL: Final = frozenset({"filled", "canceled", "rejected", "expired", "triggered"})
-ALL_CHECKS: Final = frozenset({"p1", "p2", "p3", "p4", "p6", "p7", "p8", "double_buy"})
-#: P8 at quiescence after losses too (not in ``ALL_CHECKS``: the core keeps a range open
-#: for good after some losses, ``test_found_bugs`` bug 22; add it once that is fixed).
+#: P8 at quiescence after losses too: once a snapshot has been taken after the last loss,
+#: no range may stay open (``test_found_bugs`` bug 22 was the core failing this).
 P8_AFTER_LOSSES: Final = "p8_after_losses"
+ALL_CHECKS: Final = frozenset(
+    {"p1", "p2", "p3", "p4", "p6", "p7", "p8", P8_AFTER_LOSSES, "double_buy"}
+)
 INF: Final = D("Infinity")
 
 
@@ -1404,8 +1406,8 @@ class Harness:
     def check_p8_quiescent(self, after_losses: bool = False) -> None:
         """At quiescence with no live order: ``low == expected == high`` everywhere.
 
-        Only where nothing was lost, unless ``after_losses``: after losses the core keeps a
-        triggered order's range open for good (``test_found_bugs`` bug 22).
+        Where something was lost, only when ``after_losses`` (``P8_AFTER_LOSSES``): the
+        snapshot quiescence takes must close every range (``test_found_bugs`` bug 22).
         """
         if self.net.lost and not after_losses:
             return
