@@ -541,6 +541,7 @@ def _twin(cls: type[Any]) -> type[Any]:
 _ORDER_INIT: Final = _twin(OrderReported)
 _FILL_INIT: Final = _twin(FillReported)
 _BALANCE_INIT: Final = _twin(BalanceReported)
+_POSITION_INIT: Final = _twin(PositionReported)
 _SIDES: Final = values.SIDES
 _KINDS: Final = values.KINDS
 
@@ -694,8 +695,15 @@ def unchecked_fill_reported(
     fee_asset: Any,
     version: Any,
     kind: Any,
+    realized_pnl: Any = None,
+    liquidation: bool = False,
+    order_quantity: Any = None,
 ) -> FillReported:
-    """``new_fill_reported`` without its checks: the caller has made every one of them."""
+    """``new_fill_reported`` without its checks: the caller has made every one of them.
+
+    ``realized_pnl``, ``liquidation`` and ``order_quantity`` are the constructor's, unchecked
+    too (a finite Decimal or None; an order quantity positive and at least ``quantity``).
+    """
     o = _new(_FILL_INIT)
     o.symbol = symbol
     o.order_id = order_id
@@ -708,9 +716,9 @@ def unchecked_fill_reported(
     o.fee_asset = fee_asset
     o.version = version
     o.kind = kind
-    o.realized_pnl = None
-    o.liquidation = False
-    o.order_quantity = None
+    o.realized_pnl = realized_pnl
+    o.liquidation = liquidation
+    o.order_quantity = order_quantity
     o.leaves_quantity = None
     _set(o, "__class__", FillReported)
     return o  # type: ignore[no-any-return]
@@ -742,4 +750,21 @@ def unchecked_balance_reported(asset: Any, total: Any, free: Any, version: Any) 
     o.version = version
     o.trade_ids = None
     _set(o, "__class__", BalanceReported)
+    return o  # type: ignore[no-any-return]
+
+
+def unchecked_position_reported(
+    symbol: Any, quantity: Any, entry_price: Any, version: Any, kind: Any
+) -> PositionReported:
+    """``PositionReported(...)`` (no trade ids) without its checks: the caller has made them
+    all (a non-empty symbol, finite decimals, an entry price >= 0, an int version >= 0, a
+    known kind or None)."""
+    o = _new(_POSITION_INIT)
+    o.symbol = symbol
+    o.quantity = quantity
+    o.entry_price = entry_price
+    o.version = version
+    o.kind = kind
+    o.trade_ids = None
+    _set(o, "__class__", PositionReported)
     return o  # type: ignore[no-any-return]

@@ -8,8 +8,9 @@ their ``updateTime``/``time``. Why, and the tie rule, are in spec/venues/binance
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Final
 
 from core.adapters import fields
@@ -28,6 +29,10 @@ from core.events import (
     StreamDisconnected,
     SubmissionFailed,
     SubmissionTimedOut,
+    unchecked_balance_reported,
+    unchecked_fill_reported,
+    unchecked_order_reported,
+    unchecked_position_reported,
 )
 
 VENUE: Final = "binance_usdm"
@@ -138,6 +143,25 @@ def _refuse_error_body(body: Any, where: str) -> None:
 
 def parse(message: Any) -> list[Event]:
     """Events from one decoded user-data stream message; raises only ``ParseError``."""
+    # Fast path: the hot kinds of a decoded JSON object, read with exact type checks; any
+    # surprise (None) and the careful path parses the message afresh and decides.
+    if type(message) is dict:
+        msg: Any = message
+        kind = msg.get("e")
+        if kind is None and "e" not in msg and "stream" in msg:
+            msg = msg.get("data")  # a combined-stream wrapper, {"stream": ..., "data": ...}
+            kind = msg.get("e") if type(msg) is dict else None
+        if type(kind) is str:
+            fast = _FAST.get(kind)
+            if fast is not None:
+                events = fast(msg)
+                if events is not None:
+                    return events
+    return _parse_careful(message)
+
+
+def _parse_careful(message: Any) -> list[Event]:
+    """``parse`` without the fast path: authoritative, and the one that names errors."""
     if isinstance(message, str):
         return [] if message == "pong" else [MessageIgnored(venue=VENUE, kind="text")]
     if isinstance(message, list):
@@ -378,6 +402,314 @@ _HANDLERS: Final = {
     "ACCOUNT_UPDATE": _account_update,
     "ALGO_UPDATE": _algo_update,
     "listenKeyExpired": _listen_key_expired,
+}
+
+
+# --- stream, fast path ---------------------------------------------------------------------
+#
+# Each returns exactly what the careful handler returns for the same message, or None
+# whenever anything is not the plain expected shape (a missing key, a value of another
+# type, a string the careful path would refuse, an event the core would refuse): the
+# careful path then runs and is the one that accepts it or raises the ParseError naming
+# the field. tests/adapters/test_binance_usdm_fastpath.py checks the two agree.
+#
+# The events are built unchecked (core.events.unchecked_*): reading the message already
+# proves most of what the core checks (types, finite decimals, known words, ids, versions);
+# what it does not is checked here, marked "core:", and anything else means None.
+
+_qd: Final = fields.quick_decimal
+_fresh: Final = fields.fresh_decimal
+# Checked for type str first (a str subclass must not hit the cache); on a miss, _qd decides.
+_hit: Final = fields.cached_decimal
+_MAX_INT: Final = 10**40  # fields._MAX_INT: larger ints are not ids, times or sequences
+_ORDER_FIELDS: Final = itemgetter("ps", "s", "i", "S", "o", "x", "X", "q", "p", "ap", "z", "l")
+_LITE_FIELDS: Final = itemgetter("s", "i", "t", "S", "l", "L", "T")
+_POSITION_FIELDS: Final = itemgetter("ps", "s", "pa", "ep")
+
+
+def _fast_client_id(c: object) -> tuple[str | None, bool] | None:
+    """``_client_id`` of a value already read; None where the careful path must decide."""
+    if c is None or c == "":
+        return None, False
+    if type(c) is not str:
+        return None
+    if c.startswith(_EXCHANGE_MADE):
+        return None, True
+    return c, False
+
+
+def _fast_id(value: object) -> str | None:
+    """``fields.ident`` of a value already read, or None."""
+    if type(value) is int and 0 <= value < _MAX_INT:
+        return str(value)
+    if type(value) is str and value:
+        return value
+    return None
+
+
+def _fast_amount(value: object) -> Decimal | None:
+    """``fields.decimal`` of an amount that rarely repeats (read, not kept), or None."""
+    if type(value) is not str:
+        return None
+    d = _hit(value)
+    return d if d is not None else _fresh(value)
+
+
+class _Careful(Exception):
+    """A fast reader met a value only the careful path may judge."""
+
+
+def _fast_optional(value: object) -> Decimal | None:
+    """``fields.opt_decimal`` of a value already read; raises ``_Careful`` unless plain."""
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise _Careful
+    d = _hit(value)
+    if d is None:
+        d = _fresh(value)
+        if d is None:
+            raise _Careful
+    return d
+
+
+def _fast_order_trade_update(msg: dict[str, Any]) -> list[Event] | None:
+    version = msg.get("T")
+    o = msg.get("o")
+    if type(version) is not int or not 0 <= version < _MAX_INT or type(o) is not dict:
+        return None
+    try:
+        ps, symbol, oid, s_, ot, x, raw, q_, p_, ap_, z_, l_ = _ORDER_FIELDS(o)
+    except KeyError:
+        return None
+    if (
+        type(ps) is not str
+        or ps != "BOTH"
+        or type(symbol) is not str
+        or not symbol  # core: a symbol
+        or type(s_) is not str
+        or type(ot) is not str
+        or type(x) is not str
+        or type(raw) is not str
+        or x not in _EXECUTION_TYPES
+        # _qd refuses all but a str: the same None, sooner.
+        or type(q_) is not str
+        or type(p_) is not str
+        or type(ap_) is not str
+        or type(z_) is not str
+        or type(l_) is not str
+    ):
+        return None
+    order_id = _fast_id(oid)
+    client = _fast_client_id(o.get("c"))
+    side = _SIDES.get(s_)
+    status = _ORDER_STATUS.get(raw)
+    quantity, raw_price, last = _hit(q_), _hit(p_), _hit(l_)
+    if quantity is None or raw_price is None or last is None:
+        quantity, raw_price, last = _qd(q_), _qd(p_), _qd(l_)
+    average, cumulative = _hit(ap_), _hit(z_)
+    if average is None or cumulative is None:
+        average, cumulative = _qd(ap_), _qd(z_)
+    if (
+        order_id is None
+        or client is None
+        or side is None
+        or status is None
+        or quantity is None
+        or raw_price is None
+        or last is None
+        or average is None
+        or cumulative is None
+        # not a close-position order without a quantity (the careful path reads "cp");
+        # core: a positive quantity, a filled quantity within it
+        or quantity <= _ZERO
+        or cumulative < _ZERO
+        or cumulative > quantity
+    ):
+        return None
+    cid, exchange_made = client
+    if raw_price > _ZERO:
+        price: Decimal | None = raw_price
+        type_ = "limit"
+    else:
+        price, type_ = None, "market"
+    if cumulative > _ZERO:
+        if average < _ZERO:
+            return None  # core: an average price >= 0
+    else:
+        average = None
+    order = unchecked_order_reported(
+        symbol,
+        order_id,
+        cid,
+        side,
+        status,
+        quantity,
+        price,
+        cumulative,
+        average,
+        version,
+        KIND,
+        type_,
+        ot in _CONDITIONAL_TYPES and status == "new" and cumulative == _ZERO,
+    )
+    if x not in _FILL_EXECUTIONS or not last > _ZERO:
+        return [order]
+    trade_id = _fast_id(o.get("t"))
+    lp_ = o.get("L")
+    fill_price = _hit(lp_) if type(lp_) is str else None
+    if fill_price is None:
+        fill_price = _qd(lp_)
+    try:
+        fee = _fast_optional(o.get("n"))
+        pnl = _fast_optional(o.get("rp"))
+    except _Careful:
+        return None
+    fee_asset = o.get("N")
+    if fee_asset == "":
+        fee_asset = None
+    if (
+        trade_id is None
+        or fill_price is None
+        or (fee_asset is not None and type(fee_asset) is not str)
+        or fill_price <= _ZERO  # core: a positive price
+    ):
+        return None
+    if fee is None:
+        fee = _ZERO  # as the careful path: a full message without commission charged none
+    elif fee and fee_asset is None:
+        return None  # core: a fee names its asset
+    fill = unchecked_fill_reported(
+        symbol,
+        order_id,
+        cid,
+        trade_id,
+        side,
+        last,
+        fill_price,
+        fee,
+        fee_asset,
+        version,
+        KIND,
+        pnl,
+        exchange_made or x == "CALCULATED",
+    )
+    return [order, fill]
+
+
+def _fast_trade_lite(msg: dict[str, Any]) -> list[Event] | None:
+    try:
+        symbol, oid, tid, s_, l_, lp_, version = _LITE_FIELDS(msg)
+    except KeyError:
+        return None
+    if (
+        type(symbol) is not str
+        or not symbol  # core: a symbol
+        or type(s_) is not str
+        or type(l_) is not str
+        or type(lp_) is not str
+        or type(version) is not int
+        or not 0 <= version < _MAX_INT
+    ):
+        return None
+    order_id = _fast_id(oid)
+    trade_id = _fast_id(tid)
+    client = _fast_client_id(msg.get("c"))
+    side = _SIDES.get(s_)
+    quantity, price = _hit(l_), _hit(lp_)
+    if quantity is None or price is None:
+        quantity, price = _qd(l_), _qd(lp_)
+    try:
+        size = _fast_optional(msg.get("q"))
+    except _Careful:
+        return None
+    if (
+        order_id is None
+        or trade_id is None
+        or client is None
+        or side is None
+        or quantity is None
+        or price is None
+        # core: a positive quantity and price
+        or quantity <= _ZERO
+        or price <= _ZERO
+    ):
+        return None
+    if size is not None and size < quantity:
+        size = None  # as the careful path: below the fill, it bounds nothing
+    return [
+        unchecked_fill_reported(
+            symbol,
+            order_id,
+            client[0],
+            trade_id,
+            side,
+            quantity,
+            price,
+            None,
+            None,
+            version,
+            KIND,
+            None,
+            client[1],
+            size,
+        )
+    ]
+
+
+def _fast_account_update(msg: dict[str, Any]) -> list[Event] | None:
+    version = msg.get("T")
+    a = msg.get("a")
+    if type(version) is not int or not 0 <= version < _MAX_INT or type(a) is not dict:
+        return None
+    reason = a.get("m")
+    balances = a.get("B")
+    positions = a.get("P")
+    if (
+        type(reason) is not str
+        or not reason
+        or (balances is not None and type(balances) is not list)
+        or (positions is not None and type(positions) is not list)
+    ):
+        return None
+    out: list[Event] = []
+    if balances:
+        for b in balances:
+            if type(b) is not dict:
+                return None
+            asset = b.get("a")
+            total = _fast_amount(b.get("wb"))
+            try:
+                change = _fast_optional(b.get("bc"))
+            except _Careful:
+                return None
+            if type(asset) is not str or not asset or total is None:
+                return None  # core: an asset
+            out.append(unchecked_balance_reported(asset, total, None, version))
+            if reason != "ORDER" and change is not None and change != _ZERO:
+                out.append(CashChanged(asset, change, change, version, reason))
+    if positions:
+        for p in positions:
+            if type(p) is not dict:
+                return None
+            try:
+                ps, symbol, pa_, ep_ = _POSITION_FIELDS(p)
+            except KeyError:
+                return None
+            if type(ps) is not str or ps != "BOTH" or type(symbol) is not str or not symbol:
+                return None  # core: a symbol
+            quantity = _fast_amount(pa_)
+            entry = _fast_amount(ep_)
+            if quantity is None or entry is None or entry < _ZERO:
+                return None  # core: an entry price >= 0
+            out.append(unchecked_position_reported(symbol, quantity, entry, version, KIND))
+    return out
+
+
+_FAST: Final[dict[str, Callable[[dict[str, Any]], list[Event] | None]]] = {
+    "ORDER_TRADE_UPDATE": _fast_order_trade_update,
+    "TRADE_LITE": _fast_trade_lite,
+    "ACCOUNT_UPDATE": _fast_account_update,
 }
 
 
