@@ -31,10 +31,10 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 import aiohttp
-import yarl
 
 from invsync.live.config import RunnerConfig
-from invsync.live.venue import RateLimited, Reply, StreamEnded
+from invsync.live.session import VenueSession
+from invsync.live.venue import Reply, StreamEnded
 from invsync.live.venues.credentials import Credentials
 
 log = logging.getLogger("invsync.live.binance_spot")
@@ -152,7 +152,7 @@ def _event_kind(text: str) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-class BinanceSpotClient:
+class BinanceSpotClient(VenueSession):
     """The ``Venue`` of one Binance spot account (REST + WebSocket API); see module doc."""
 
     codec: str = "binance_spot"
@@ -165,34 +165,16 @@ class BinanceSpotClient:
         api_secret: str,
         config: RunnerConfig | None = None,
     ) -> None:
+        self.config = config or RunnerConfig()
+        super().__init__(self.config.request_timeout)
         self.rest_url = rest_url.rstrip("/")
         self.ws_api_url = ws_api_url
         self._creds = Credentials(api_key=api_key, api_secret=api_secret)
-        self.config = config or RunnerConfig()
         self.budget = WeightBudget(self.config.weight_budget)
-        self._session: aiohttp.ClientSession | None = None
-        self._blocked_until = 0.0
         self.requests_sent = 0
 
     def __repr__(self) -> str:
         return f"BinanceSpotClient(rest_url={self.rest_url!r}, credentials=<redacted>)"
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.config.request_timeout)
-            )
-        return self._session
-
-    async def close(self) -> None:
-        """Close the HTTP session (and with it any WebSocket)."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def blocked_for(self) -> float:
-        """Seconds left of a 429/418 ``Retry-After``."""
-        return max(0.0, self._blocked_until - time.monotonic())
 
     # --- REST ----------------------------------------------------------------------------
 
@@ -206,12 +188,7 @@ class BinanceSpotClient:
         mutation: bool = False,
     ) -> Reply:
         endpoint = f"{method} {path}"
-        wait = self.blocked_for()
-        if wait > 0:
-            if mutation:
-                # Never queue an order behind a ban: the bot decides, nothing was sent.
-                raise RateLimited(wait)
-            await asyncio.sleep(wait)
+        await self.wait_out_block(mutation)
         await self.budget.acquire(WEIGHTS[weight_key])
         p = dict(params)
         p["recvWindow"] = str(_RECV_WINDOW)
@@ -227,25 +204,19 @@ class BinanceSpotClient:
             data = signed
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         self.requests_sent += 1
-        try:
-            async with self._http().request(
-                method, yarl.URL(url, encoded=True), data=data, headers=headers
-            ) as resp:
-                text = await resp.text()
-                status = resp.status
-                used = resp.headers.get("X-MBX-USED-WEIGHT-1M")
-                after = resp.headers.get("Retry-After")
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            # The exception's text may quote the URL (and so the signature): type name only.
-            return Reply(endpoint, 0, error=type(exc).__name__)
+        reply, answered = await self.send(endpoint, method, url, headers, data)
+        used = answered.get("X-MBX-USED-WEIGHT-1M")
         if used is not None and used.isdigit():
             self.budget.venue_used = int(used)
-        retry_after: float | None = None
-        if status in (418, 429):
+        if reply.status in (418, 429):
+            after = answered.get("Retry-After")
             retry_after = float(after) if after and after.isdigit() else 60.0
-            self._blocked_until = max(self._blocked_until, time.monotonic() + retry_after)
-            log.warning("venue rate limit %s: waiting %.0f s (%s)", status, retry_after, endpoint)
-        return Reply(endpoint, status, text=text, retry_after=retry_after)
+            self.block(retry_after)
+            log.warning(
+                "venue rate limit %s: waiting %.0f s (%s)", reply.status, retry_after, endpoint
+            )
+            return Reply(endpoint, reply.status, text=reply.text, retry_after=retry_after)
+        return reply
 
     async def snapshot(self, symbols: Sequence[str]) -> dict[str, Reply]:
         """Account, then open orders and recent trades per symbol (in this order: see
@@ -348,23 +319,9 @@ class BinanceSpotClient:
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[_Stream]:
         """Connect to the WebSocket API and subscribe; yields once the venue acknowledged."""
-        wait = self.blocked_for()
-        if wait > 0:
-            await asyncio.sleep(wait)
+        await self.wait_out_block(mutation=False)
         await self.budget.acquire(WEIGHTS["WS /ws-api/v3"])
-        try:
-            ws = await self._http().ws_connect(
-                self.ws_api_url,
-                autoping=True,
-                heartbeat=None,
-                timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
-            )
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            after = getattr(exc, "headers", None)
-            retry = after.get("Retry-After") if after else None
-            if retry and retry.isdigit():
-                self._blocked_until = max(self._blocked_until, time.monotonic() + float(retry))
-            raise StreamEnded(f"connect failed: {type(exc).__name__}") from None
+        ws = await self.connect(self.ws_api_url, heartbeat=None)
         try:
             params: dict[str, Any] = {
                 "apiKey": self._creds.api_key,
@@ -382,8 +339,7 @@ class BinanceSpotClient:
             ack = await self._await_ack(ws, rid)
             yield _Stream(ws, ack, self.config.stream_idle_timeout, self.config.max_connection_age)
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 2.0)
+            await self.disconnect(ws)
 
     async def _await_ack(self, ws: aiohttp.ClientWebSocketResponse, rid: str) -> str:
         deadline = time.monotonic() + self.config.request_timeout
@@ -417,7 +373,7 @@ class BinanceSpotClient:
                 wait = 60.0
                 if isinstance(until, int):
                     wait = max(1.0, until / 1000 - time.time())
-                self._blocked_until = max(self._blocked_until, time.monotonic() + wait)
+                self.block(wait)
             raise StreamEnded(
                 f"subscription refused: status {status}, code {err.get('code')}: {err.get('msg')}"
             )

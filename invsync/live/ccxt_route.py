@@ -39,7 +39,6 @@ import contextlib
 import functools
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
@@ -47,8 +46,9 @@ from typing import Any, Final
 from core import events as ev
 from core.adapters import ccxt as ccxt_adapter
 from invsync.live import records
-from invsync.live.records import Row, Unreadable
-from invsync.live.venue import RateLimited, Reply, StreamEnded
+from invsync.live.records import Row, Unreadable, loads
+from invsync.live.session import RetryAfterBlock
+from invsync.live.venue import Reply, StreamEnded
 
 log = logging.getLogger("invsync.live.ccxt_route")
 
@@ -126,7 +126,7 @@ class _Stream:
             await asyncio.gather(*pending, return_exceptions=True)
 
 
-class CcxtVenue:
+class CcxtVenue(RetryAfterBlock):
     """A ``Venue`` over a ccxt Pro exchange instance (see the module docstring).
 
     ``client`` is a ready ``ccxt.pro`` exchange (keys and URLs set); the venue loads its
@@ -136,17 +136,13 @@ class CcxtVenue:
     codec: str = CODEC
 
     def __init__(self, client: Any, *, request_timeout: float = 10.0) -> None:
+        super().__init__()
         self.client = client
         self.request_timeout = request_timeout
-        self._blocked_until = 0.0
         self.requests_sent = 0
 
     def __repr__(self) -> str:
         return f"CcxtVenue({getattr(self.client, 'id', '?')}, credentials=<redacted>)"
-
-    def blocked_for(self) -> float:
-        """Seconds left of a 429/418 ``Retry-After`` seen by ccxt."""
-        return max(0.0, self._blocked_until - time.monotonic())
 
     async def close(self) -> None:
         """Close ccxt's sessions and sockets."""
@@ -160,11 +156,7 @@ class CcxtVenue:
     async def _call(
         self, endpoint: str, fn: Callable[[], Awaitable[Any]], *, mutation: bool = False
     ) -> Reply:
-        wait = self.blocked_for()
-        if wait > 0:
-            if mutation:
-                raise RateLimited(wait)
-            await asyncio.sleep(wait)
+        await self.wait_out_block(mutation)
         self.requests_sent += 1
         try:
             await self._markets()
@@ -182,7 +174,7 @@ class CcxtVenue:
             headers = getattr(self.client, "last_response_headers", None) or {}
             after = headers.get("Retry-After") or headers.get("retry-after")
             seconds = float(after) if after and str(after).isdigit() else 60.0
-            self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+            self.block(seconds)
             return Reply(endpoint, 429, text=_venue_body(exc), error=kind, retry_after=seconds)
         if "OrderNotFound" in names:
             return Reply(endpoint, 404, text=_venue_body(exc), error=kind)
@@ -302,13 +294,6 @@ class CcxtVenue:
 # --- codec (pure) ---------------------------------------------------------------------------
 
 
-def _json(text: str, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise Unreadable(f"{what}: not JSON ({exc.msg} at {exc.pos})") from None
-
-
 def _order_without_untimed_trades(order: Any) -> Any:
     """A create/cancel answer's fills may lack a time (Binance FULL): the stream and the
     trade list carry them with one, so they are left to those."""
@@ -323,7 +308,7 @@ def _answer(a: Mapping[str, Any]) -> list[ev.Event]:
     cid: str = a.get("cid") or ""
     text = a.get("text") or ""
     if 200 <= status < 300:
-        body = _json(text, f"answer to {op}")
+        body = loads(text, f"answer to {op}")
         if op in ("place", "cancel", "query"):
             return ccxt_adapter.parse_order(_order_without_untimed_trades(body), "spot")
         if op == "trades":
@@ -336,25 +321,8 @@ def _answer(a: Mapping[str, Any]) -> list[ev.Event]:
         if status == 404 and op == "query":
             return [ev.OrderNotFound(client_order_id=cid or None, order_id=a.get("order_id"))]
         return []  # asked again later
-    if status == 0 or status >= 500:
-        if op == "place":
-            return [ev.SubmissionTimedOut(client_order_id=cid, reason=reason)]
-        return []  # cancel / amend in doubt: the order is queried
-    if op == "place":
-        return [ev.SubmissionFailed(client_order_id=cid, reason=reason)]
-    if op == "cancel":
-        return [ev.CancelFailed(client_order_id=cid, reason=reason)]
-    if op == "amend":
-        q = a.get("quantity")
-        return [
-            ev.AmendFailed(
-                client_order_id=cid or None,
-                reason=reason,
-                order_id=a.get("order_id"),
-                quantity=None if q is None else Decimal(str(q)),
-            )
-        ]
-    raise Unreadable(f"answer: unknown op {op!r}")
+    # cancel / amend in doubt yield nothing: the order is queried
+    return records.settle(op, a, None, reason, OUTCOME)
 
 
 def _lists(part: Any, what: str) -> list[Any]:
@@ -362,7 +330,7 @@ def _lists(part: Any, what: str) -> list[Any]:
     texts = part.values() if isinstance(part, dict) else [part]
     out: list[Any] = []
     for text in texts:
-        items = _json(text, what)
+        items = loads(text, what)
         if not isinstance(items, list):
             raise Unreadable(f"{what}: expected a list")
         out.extend(items)
@@ -370,7 +338,7 @@ def _lists(part: Any, what: str) -> list[Any]:
 
 
 def _snapshot(s: Mapping[str, Any]) -> list[ev.Event]:
-    account = _json(s["account"], "snapshot account")
+    account = loads(s["account"], "snapshot account")
     return ccxt_adapter.parse_snapshot(
         balance=account["balance"],
         open_orders=_lists(s["open_orders"], "snapshot open orders"),
@@ -382,21 +350,16 @@ def _snapshot(s: Mapping[str, Any]) -> list[ev.Event]:
 
 def ccxt_events(row: Row) -> list[ev.Event]:
     """The core events of one journal row of a ccxt-route runner (pure)."""
-    kind = row.kind
-    if kind == "ws":
-        msg = _json(row.body, "ws message")
-        return ccxt_adapter.parse(msg["data"], kind="spot")
-    if kind == "answer":
-        return _answer(_json(row.body, "answer"))
-    if kind == "snapshot":
-        return _snapshot(_json(row.body, "snapshot"))
-    if kind == "status":
-        st = _json(row.body, "status")
-        if st["state"] == "connected":
-            return [ev.StreamConnected(stream=STREAM)]
-        return [ev.StreamDisconnected(stream=STREAM, reason=str(st["reason"]))]
-    # intent, note, checkpoint: venue-neutral, read the same way as the Binance route.
-    return records.binance_spot_events(row)
+    return records.dispatch(
+        row,
+        stream=STREAM,
+        ws=lambda text: ccxt_adapter.parse(loads(text, "ws message")["data"], kind="spot"),
+        answer=_answer,
+        snapshot=_snapshot,
+    )
 
 
-records.CODECS.setdefault(CODEC, ccxt_events)
+#: ccxt answers carry no venue code the route reads: only no answer and 5xx are unknown.
+OUTCOME: Final = records.UnknownOutcome(frozenset(), lambda body: [])
+
+records.register(CODEC, ccxt_events, OUTCOME)

@@ -55,23 +55,66 @@ class Unreadable(ParseError):
     """A row whose body the codec cannot read (kept in the journal; replay reports it)."""
 
 
-def _json(text: str, what: str) -> Any:
+def loads(text: str, what: str) -> Any:
+    """Decoded JSON, or ``Unreadable`` naming what it is."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise Unreadable(f"{what}: not JSON ({exc.msg} at {exc.pos})") from None
 
 
-def _dec(value: object) -> Decimal | None:
+def error_body(text: str) -> Any:
+    """An answer's decoded body, or None (no body, or a 5xx page that is not JSON)."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def decimal_or_none(value: object) -> Decimal | None:
+    """A journaled decimal string (or None)."""
     return None if value is None else Decimal(str(value))
 
 
-def _error_code(body: Any) -> int | None:
+def _error_code(body: Any) -> list[object]:
     if isinstance(body, Mapping):
         code = body.get("code")
         if type(code) is int:
-            return code
-    return None
+            return [code]
+    return []
+
+
+@attrs.frozen(slots=True)
+class UnknownOutcome:
+    """Which answers leave a mutation's outcome unknown at one venue: query, never mark failed.
+
+    No answer (status 0) and HTTP 5xx always do; beyond that, the venue's own error codes
+    (``codes``) found in a body by ``code_of``. Negative statuses are ours: -1 not sent
+    (rate limited), -2 concluded from a later query; neither is unknown.
+    """
+
+    codes: frozenset[object]
+    code_of: Callable[[Any], list[object]]
+
+    def of_body(self, status: int, body: Any) -> bool:
+        """Whether an answer (status, decoded body or None) leaves the outcome unknown."""
+        if status < 0:
+            return False
+        if status == 0 or status >= 500:
+            return True
+        return any(code in self.codes for code in self.code_of(body))
+
+    def __call__(self, status: int, text: str) -> bool:
+        """Whether an answer (status, raw text) leaves the outcome unknown."""
+        return self.of_body(status, error_body(text))
+
+
+#: Binance spot (errors.md): -1006 UNEXPECTED_RESP, -1007 TIMEOUT, "execution status unknown".
+BINANCE_SPOT_UNKNOWN: Final = UnknownOutcome(
+    frozenset(binance_spot.UNKNOWN_OUTCOME_CODES), _error_code
+)
 
 
 def _reason(a: Mapping[str, Any], body: Any) -> str:
@@ -85,52 +128,19 @@ def _reason(a: Mapping[str, Any], body: Any) -> str:
     return f"HTTP {status}" if status else f"no answer ({a.get('error') or 'timeout'})"
 
 
-def outcome_unknown(status: int, text: str) -> bool:
-    """Whether an answer leaves a mutation's outcome unknown (no answer, 5xx, -1006/-1007)."""
-    if status == 0 or status >= 500:
-        return True
-    if not text:
-        return False
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return False
-    return _error_code(body) in binance_spot.UNKNOWN_OUTCOME_CODES
+def outcome_unknown(status: int, text: str, codec: str = "binance_spot") -> bool:
+    """Whether an answer leaves a mutation's outcome unknown, by the venue of ``codec``.
+
+    No answer and HTTP 5xx at every venue; then each venue's own codes (Binance -1006 /
+    -1007, Bybit retCode 10000 / 10016, OKX 50001 / 50004 / 50013 / 50026 / 51149).
+    """
+    codec_for(codec)  # imports the module that registers the venue's mapping
+    return UNKNOWN_OUTCOMES.get(codec, BINANCE_SPOT_UNKNOWN)(status, text)
 
 
-def _unknown(a: Mapping[str, Any], body: Any) -> bool:
-    status = int(a["status"])
-    if status == 0 or status >= 500:
-        return True
-    return _error_code(body) in binance_spot.UNKNOWN_OUTCOME_CODES
-
-
-def _binance_answer(a: Mapping[str, Any]) -> list[ev.Event]:
-    op, status = a["op"], int(a["status"])
+def refusal(op: str, a: Mapping[str, Any], reason: str) -> list[ev.Event]:
+    """The definite refusal of the bot's request ``op``."""
     cid: str = a.get("cid") or ""
-    text = a.get("text") or ""
-    if 200 <= status < 300:
-        body = _json(text, f"answer to {op}")
-        if op in ("place", "cancel", "query"):
-            return binance_spot.parse_order(body)
-        if op == "trades":
-            return binance_spot.parse_snapshot(trades=body)
-        return []  # amend: the stream's REPLACED report (or the query after it) tells
-    body = None
-    if text:
-        try:
-            body = json.loads(text)
-        except ValueError:
-            body = None  # a 5xx page, not JSON
-    reason = _reason(a, body)
-    if op in ("query", "trades"):
-        if _error_code(body) in binance_spot.NOT_FOUND_CODES and op == "query":
-            return [ev.OrderNotFound(client_order_id=cid or None, order_id=a.get("order_id"))]
-        return []  # asked again later
-    if _unknown(a, body):
-        if op == "place":
-            return [ev.SubmissionTimedOut(client_order_id=cid, reason=reason)]
-        return []  # cancel / amend in doubt: the order is queried
     if op == "place":
         return [ev.SubmissionFailed(client_order_id=cid, reason=reason)]
     if op == "cancel":
@@ -141,17 +151,54 @@ def _binance_answer(a: Mapping[str, Any]) -> list[ev.Event]:
                 client_order_id=cid or None,
                 reason=reason,
                 order_id=a.get("order_id"),
-                quantity=_dec(a.get("quantity")),
+                quantity=decimal_or_none(a.get("quantity")),
             )
         ]
     raise Unreadable(f"answer: unknown op {op!r}")
+
+
+def unknown(op: str, a: Mapping[str, Any], reason: str) -> list[ev.Event]:
+    """A request whose outcome is unknown: a placement times out; a cancel or amend in
+    doubt yields nothing (its order is queried)."""
+    if op == "place":
+        return [ev.SubmissionTimedOut(client_order_id=a.get("cid") or "", reason=reason)]
+    return []
+
+
+def settle(
+    op: str, a: Mapping[str, Any], body: Any, reason: str, rule: UnknownOutcome
+) -> list[ev.Event]:
+    """An error answer to a mutation: unknown outcome by the venue's ``rule``, else refused."""
+    if rule.of_body(int(a["status"]), body):
+        return unknown(op, a, reason)
+    return refusal(op, a, reason)
+
+
+def _binance_answer(a: Mapping[str, Any]) -> list[ev.Event]:
+    op, status = a["op"], int(a["status"])
+    cid: str = a.get("cid") or ""
+    text = a.get("text") or ""
+    if 200 <= status < 300:
+        body = loads(text, f"answer to {op}")
+        if op in ("place", "cancel", "query"):
+            return binance_spot.parse_order(body)
+        if op == "trades":
+            return binance_spot.parse_snapshot(trades=body)
+        return []  # amend: the stream's REPLACED report (or the query after it) tells
+    body = error_body(text)
+    reason = _reason(a, body)
+    if op in ("query", "trades"):
+        if set(_error_code(body)) & binance_spot.NOT_FOUND_CODES and op == "query":
+            return [ev.OrderNotFound(client_order_id=cid or None, order_id=a.get("order_id"))]
+        return []  # asked again later
+    return settle(op, a, body, reason, BINANCE_SPOT_UNKNOWN)
 
 
 def _concat(texts: Mapping[str, str], what: str) -> list[Any]:
     """One list from the per-symbol bodies of a snapshot part."""
     out: list[Any] = []
     for symbol, text in texts.items():
-        part = _json(text, f"snapshot {what} {symbol}")
+        part = loads(text, f"snapshot {what} {symbol}")
         if not isinstance(part, list):
             # An error body or another shape: the adapter names it.
             binance_spot.parse_snapshot(**{what: part})
@@ -160,17 +207,19 @@ def _concat(texts: Mapping[str, str], what: str) -> list[Any]:
     return out
 
 
-def _intent(i: Mapping[str, Any]) -> list[ev.Event]:
+def intent(i: Mapping[str, Any]) -> list[ev.Event]:
+    """The local intent a row records (submit, cancel, amend)."""
     op = i["op"]
     if op == "submit":
+        price = decimal_or_none(i.get("price"))
         return [
             ev.OrderSubmitted(
                 client_order_id=i["cid"],
                 symbol=i["symbol"],
                 side=i["side"],
                 quantity=Decimal(i["quantity"]),
-                price=_dec(i.get("price")),
-                order_type="limit" if i.get("price") is not None else "market",
+                price=price,
+                order_type="limit" if price is not None else "market",
             )
         ]
     if op == "cancel":
@@ -179,44 +228,80 @@ def _intent(i: Mapping[str, Any]) -> list[ev.Event]:
         return [
             ev.AmendRequested(
                 i.get("cid"),
-                quantity=_dec(i.get("quantity")),
-                price=_dec(i.get("price")),
+                quantity=decimal_or_none(i.get("quantity")),
+                price=decimal_or_none(i.get("price")),
                 order_id=i.get("order_id"),
             )
         ]
     raise Unreadable(f"intent: unknown op {op!r}")
 
 
-def binance_spot_events(row: Row) -> list[ev.Event]:
-    """The core events of one journal row of a Binance spot runner (pure)."""
+def status(st: Mapping[str, Any], stream: str) -> list[ev.Event]:
+    """A stream status row: connected or disconnected."""
+    if st["state"] == "connected":
+        return [ev.StreamConnected(stream=stream)]
+    return [ev.StreamDisconnected(stream=stream, reason=str(st["reason"]))]
+
+
+def dispatch(
+    row: Row,
+    *,
+    stream: str,
+    ws: Callable[[str], list[ev.Event]],
+    answer: Callable[[Any], list[ev.Event]],
+    snapshot: Callable[[Any], list[ev.Event]],
+) -> list[ev.Event]:
+    """One row's events: the venue reads its texts (``ws`` raw, ``answer`` and ``snapshot``
+    decoded); intents, stream status, notes and checkpoints read the same at every venue."""
     kind = row.kind
     if kind == "ws":
-        return binance_spot.parse(_json(row.body, "ws message"))
+        return ws(row.body)
     if kind == "answer":
-        return _binance_answer(_json(row.body, "answer"))
+        return answer(loads(row.body, "answer"))
     if kind == "snapshot":
-        s = _json(row.body, "snapshot")
-        return binance_spot.parse_snapshot(
-            account=_json(s["account"], "snapshot account"),
-            open_orders=_concat(s["open_orders"], "open_orders"),
-            trades=_concat(s["trades"], "trades"),
-        )
+        return snapshot(loads(row.body, "snapshot"))
     if kind == "intent":
-        return _intent(_json(row.body, "intent"))
+        return intent(loads(row.body, "intent"))
     if kind == "status":
-        st = _json(row.body, "status")
-        if st["state"] == "connected":
-            return [ev.StreamConnected(stream=binance_spot.STREAM)]
-        return [ev.StreamDisconnected(stream=binance_spot.STREAM, reason=str(st["reason"]))]
+        return status(loads(row.body, "status"), stream)
     if kind in ("note", "checkpoint"):
         return []
     raise Unreadable(f"row {row.seq}: unknown kind {kind!r}")
+
+
+def _binance_snapshot(s: Any) -> list[ev.Event]:
+    return binance_spot.parse_snapshot(
+        account=loads(s["account"], "snapshot account"),
+        open_orders=_concat(s["open_orders"], "open_orders"),
+        trades=_concat(s["trades"], "trades"),
+    )
+
+
+def binance_spot_events(row: Row) -> list[ev.Event]:
+    """The core events of one journal row of a Binance spot runner (pure)."""
+    return dispatch(
+        row,
+        stream=binance_spot.STREAM,
+        ws=lambda text: binance_spot.parse(loads(text, "ws message")),
+        answer=_binance_answer,
+        snapshot=_binance_snapshot,
+    )
 
 
 #: codec name -> pure row decoder (a venue client names its codec; the journal records it).
 CODECS: Final[dict[str, Callable[[Row], list[ev.Event]]]] = {
     "binance_spot": binance_spot_events,
 }
+#: codec name -> which answers leave a mutation's outcome unknown at that venue.
+UNKNOWN_OUTCOMES: Final[dict[str, UnknownOutcome]] = {"binance_spot": BINANCE_SPOT_UNKNOWN}
+
+
+def register(name: str, events: Callable[[Row], list[ev.Event]], rule: UnknownOutcome) -> None:
+    """Make a venue's codec and its unknown-outcome rule known to journals, replay and the
+    runner (done when the codec's module is imported; ``codec_for`` imports it by name)."""
+    CODECS.setdefault(name, events)
+    UNKNOWN_OUTCOMES.setdefault(name, rule)
+
 
 #: Codecs registered by the module that defines them (imported on first use, e.g. by replay).
 _PROVIDERS: Final = {

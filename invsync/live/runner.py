@@ -245,7 +245,9 @@ class Runner:
             else:
                 self._outstanding.pop(cid, None)
             self._answered_at[cid] = time.monotonic()
-        if op in ("cancel", "amend") and outcome_unknown(reply.status, reply.text):
+        if op in ("cancel", "amend") and outcome_unknown(
+            reply.status, reply.text, self.journal.codec
+        ):
             q = fields.get("quantity")
             self._unsure[cid] = (op, q if isinstance(q, Decimal) else None)
         return self._answer(op, reply, cid, **fields)

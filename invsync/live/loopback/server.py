@@ -20,7 +20,6 @@ import string
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from types import TracebackType
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
@@ -31,6 +30,7 @@ from invsync.live.loopback import auth, encode
 from invsync.live.loopback.encode import Clock, OrderMeta
 from invsync.live.loopback.faults import FaultDice, Faults, PushPlan, RestPlan
 from invsync.live.loopback.limits import WS_WEIGHTS, WeightBudget, weight
+from invsync.live.loopback.serving import Handler, LoopbackServer, Writer
 from models.exchange import ExchangeModel, ModelOrder, Rejection, Trade
 
 _CLIENT_ID: Final = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
@@ -102,17 +102,13 @@ def _refuse_new(msg: str) -> ApiError:
     return ApiError(400, -2010, msg)
 
 
-class _Connection:
+class _Connection(Writer):
     """One WebSocket API connection: a write queue, its writer, at most one subscription."""
 
     def __init__(self, ex: LoopbackExchange, ws: web.WebSocketResponse, number: int) -> None:
         self.ex = ex
-        self.ws = ws
-        self.number = number  # fault draws go to connections in this order
-        self.queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self.subscription: int | None = None
         self.next_subscription = 0
-        self.closing = False
         self.held: list[tuple[str, int]] = []
         self.hold_timer: asyncio.TimerHandle | None = None
         # Delayed pushes as (due, publication number, text, copies), a heap; one timer.
@@ -121,7 +117,7 @@ class _Connection:
         self._delay_timer: asyncio.TimerHandle | None = None
         self._delay_fires_at = 0.0
         self._burst_start: float | None = None
-        self.writer = asyncio.get_running_loop().create_task(self._write())
+        super().__init__(ws, number)
 
     # --- pushes with faults ------------------------------------------------------------
 
@@ -149,7 +145,7 @@ class _Connection:
                     self.ex.faults.reorder_hold, self.flush_held
                 )
         else:
-            self._send(text, copies)
+            self.send(text, copies)
             self.flush_held()
         if plan.disconnect:
             stats["disconnect"] += 1
@@ -157,10 +153,6 @@ class _Connection:
         elif plan.shutdown:
             stats["shutdown"] += 1
             self.close_soon("shutdown")
-
-    def _send(self, text: str, copies: int = 1) -> None:
-        for _ in range(copies):
-            self.queue.put_nowait(("text", text))
 
     def _delay(self, text: str, copies: int, delay: float) -> None:
         # Dues count from the start of the synchronous burst that published the message,
@@ -193,7 +185,7 @@ class _Connection:
         while self.delayed and self.delayed[0][0] <= self._delay_fires_at:
             _, _, text, copies = heapq.heappop(self.delayed)
             if not self.closing:
-                self._send(text, copies)
+                self.send(text, copies)
         self._arm()
 
     def flush_held(self) -> None:
@@ -204,7 +196,7 @@ class _Connection:
         held, self.held = self.held, []
         if not self.closing:
             for text, copies in held:
-                self._send(text, copies)
+                self.send(text, copies)
 
     def drain(self) -> None:
         """Send every delayed message now (in publication order), then the held ones."""
@@ -214,57 +206,37 @@ class _Connection:
         waiting, self.delayed = sorted(self.delayed, key=lambda d: d[1]), []
         if not self.closing:
             for _, _, text, copies in waiting:
-                self._send(text, copies)
+                self.send(text, copies)
         self.flush_held()
 
     def respond(self, body: dict[str, Any]) -> None:
         """Queue a WebSocket API response (never subject to faults)."""
-        self._send(json.dumps(body))
+        self.send(json.dumps(body))
 
-    def close_soon(self, how: str) -> None:
-        """Stop pushing; close after what is queued ("close": code 1011, "shutdown": event)."""
-        if self.closing:
-            return
-        self.closing = True
+    def drop_pending(self) -> None:
+        """Cancel the delayed pushes and forget the held ones (closing)."""
         if self._delay_timer is not None:
             self._delay_timer.cancel()
         self.delayed.clear()
         if self.hold_timer is not None:
             self.hold_timer.cancel()
         self.held.clear()
-        self.queue.put_nowait((how, ""))
 
-    async def _write(self) -> None:
-        ws = self.ws
-        try:
-            while True:
-                kind, text = await self.queue.get()
-                try:
-                    if kind == "text":
-                        await ws.send_str(text)
-                    elif kind == "shutdown":
-                        await ws.send_str(json.dumps(encode.server_shutdown(self.ex.now_ms())))
-                        await asyncio.sleep(0.05)
-                        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
-                        return
-                    else:
-                        await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"disconnect")
-                        return
-                finally:
-                    self.queue.task_done()
-        except (ConnectionError, RuntimeError):
-            self.closing = True
-
-    async def idle(self) -> None:
-        """Wait until everything queued is written (or the connection is gone)."""
-        if not self.writer.done():
-            waiter = asyncio.ensure_future(self.queue.join())
-            await asyncio.wait({waiter, self.writer}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
+    async def end(self, how: str) -> None:
+        """ "close": code 1011; "shutdown": the ``serverShutdown`` event, then going away."""
+        if how == "shutdown":
+            await self.ws.send_str(json.dumps(encode.server_shutdown(self.ex.now_ms())))
+            await asyncio.sleep(0.05)
+            await self.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+            return
+        await super().end(how)
 
 
-class LoopbackExchange:
+class LoopbackExchange(LoopbackServer[_Connection]):
     """A Binance spot venue on 127.0.0.1 backed by ``ExchangeModel``; see the package docstring."""
+
+    #: A planned stop: serverShutdown first, as Binance announces maintenance.
+    farewell = "shutdown"
 
     def __init__(
         self,
@@ -294,10 +266,9 @@ class LoopbackExchange:
         self.model = ExchangeModel(insts, balances, prices=prices, seed=seed, check=check_model)
         self.seed = seed
         self.faults = faults if faults is not None else Faults()
+        super().__init__(host, port)
         self._key = api_key
         self._secret = api_secret
-        self.host = host
-        self.port = port
         self.fee_rate = fee_rate
         self.heartbeat = heartbeat
         self.clock = Clock(time_base_ms)
@@ -308,9 +279,7 @@ class LoopbackExchange:
         self._by_client_id: dict[str, str] = {}
         self._ids = random.Random(f"loopback/{seed}/ids")
         self.encoder = encode.UserDataEncoder(self.model, self.clock, self._meta_of)
-        self._connections: set[_Connection] = set()
         self._connection_count = 0
-        self._runner: web.AppRunner | None = None
         self._closing: asyncio.Event | None = None
 
     def __repr__(self) -> str:
@@ -319,60 +288,24 @@ class LoopbackExchange:
     # --- lifecycle -------------------------------------------------------------------------
 
     @property
-    def rest_url(self) -> str:
-        """REST base (paths /api/v3/...)."""
-        return f"http://{self.host}:{self.port}"
-
-    @property
     def ws_api_url(self) -> str:
         """WebSocket API endpoint."""
         return f"ws://{self.host}:{self.port}/ws-api/v3"
 
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        """The REST endpoints (paths /api/v3/...) and the WebSocket API."""
+        return [*self._routes(), ("GET", "/ws-api/v3", self._ws_handler)]
+
     async def start(self) -> None:
         """Bind and serve (``port=0`` picks a free port, then ``self.port`` holds it)."""
         self._closing = asyncio.Event()
-        app = web.Application()
-        for method, path, handler in self._routes():
-            app.router.add_route(method, path, handler)
-        app.router.add_get("/ws-api/v3", self._ws_handler)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        await site.start()
-        self._runner = runner
-        for addr in runner.addresses:
-            if isinstance(addr, tuple):
-                self.port = int(addr[1])
-                break
+        await super().start()
 
     async def stop(self) -> None:
-        """Close every connection and the listening socket (bounded: about a second)."""
+        """Close every connection (``serverShutdown`` first) and the listening socket."""
         if self._closing is not None:
             self._closing.set()
-        # A planned stop: serverShutdown first, as Binance announces maintenance.
-        for conn in list(self._connections):
-            conn.close_soon("shutdown")
-        conns = list(self._connections)
-        if conns:
-            await asyncio.wait([c.writer for c in conns], timeout=1.0)
-        for conn in conns:
-            if not conn.writer.done():
-                conn.writer.cancel()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> LoopbackExchange:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
+        await super().stop()
 
     # --- driving the venue (tests, the CLI's market) ------------------------------------------
 
@@ -407,23 +340,15 @@ class LoopbackExchange:
             raise ValueError(result.reason)
         self._publish()
 
-    async def drain(self, timeout: float = 5.0) -> None:
-        """Send everything the fault layer still holds or delays, and wait until written."""
-        conns = list(self._connections)
-        for conn in conns:
-            conn.drain()
-        if conns:
-            await asyncio.wait_for(asyncio.gather(*(c.idle() for c in conns)), timeout)
-
     def disconnect_all(self, how: str = "close") -> None:
         """Close every WebSocket connection now ("close" or "shutdown" with serverShutdown)."""
-        for conn in list(self._connections):
+        for conn in list(self.connections):
             conn.close_soon(how)
 
     @property
     def subscriptions(self) -> int:
         """How many connections have a live user-data subscription."""
-        return sum(1 for c in self._connections if c.subscription is not None and not c.closing)
+        return sum(1 for c in self.connections if c.subscription is not None and not c.closing)
 
     def order_id_of(self, key: str | int) -> int | None:
         """Binance orderId of an order named by client order id or model id."""
@@ -456,7 +381,7 @@ class LoopbackExchange:
         if not events:
             return
         conns = sorted(
-            (c for c in self._connections if c.subscription is not None and not c.closing),
+            (c for c in self.connections if c.subscription is not None and not c.closing),
             key=lambda c: c.number,
         )
         for event in events:
@@ -892,7 +817,7 @@ class LoopbackExchange:
         await ws.prepare(request)
         self._connection_count += 1
         conn = _Connection(self, ws, self._connection_count)
-        self._connections.add(conn)
+        self.connections.add(conn)
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT or conn.closing:
@@ -900,7 +825,7 @@ class LoopbackExchange:
                 self._ws_request(conn, msg.data)
         finally:
             conn.closing = True
-            self._connections.discard(conn)
+            self.connections.discard(conn)
             if not conn.writer.done():
                 conn.writer.cancel()
         return ws

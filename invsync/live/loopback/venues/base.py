@@ -18,18 +18,18 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from core import events as ev
 from core.instrument import Instrument
 from invsync.live.loopback.faults import FaultDice, Faults, PushPlan, RestPlan
+from invsync.live.loopback.serving import Handler, LoopbackServer, Writer
 from invsync.live.venues.wire import Clock
 from models.exchange import ExchangeModel, ModelOrder, Rejection, Trade
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+__all__ = ["Connection", "DerivativeLoopback", "Encoder", "Handler"]
 
 
 class Encoder(Protocol):
@@ -40,26 +40,18 @@ class Encoder(Protocol):
         ...
 
 
-class Connection:
-    """One private WebSocket: one writer task, so frames keep their order."""
+class Connection(Writer):
+    """One private WebSocket: one writer task, so frames keep their order. Responses are
+    ``send`` directly (never subject to faults); pushes go through ``push``."""
 
     def __init__(self, ex: DerivativeLoopback, ws: web.WebSocketResponse, number: int) -> None:
         self.ex = ex
-        self.ws = ws
-        self.number = number
         self.ready = False  # authenticated and subscribed: pushes flow
         self.topics: set[str] | None = None  # subscribed topics, where the venue has them
-        self.closing = False
-        self.queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self.held: list[tuple[str, int]] = []
         self.delayed: dict[int, tuple[asyncio.TimerHandle, str, int]] = {}
         self._keys = 0
-        self.writer = asyncio.get_running_loop().create_task(self._write())
-
-    def send(self, text: str, copies: int = 1) -> None:
-        """Queue a frame (responses use this directly: never subject to faults)."""
-        for _ in range(copies):
-            self.queue.put_nowait(("text", text))
+        super().__init__(ws, number)
 
     def push(self, message: dict[str, Any], plan: PushPlan) -> None:
         """One private push under ``plan``."""
@@ -114,41 +106,15 @@ class Connection:
                 self.send(text, copies)
         self.flush_held()
 
-    def close_soon(self) -> None:
-        """Stop pushing and close (code 1011) after what is queued; held messages are lost."""
-        if self.closing:
-            return
-        self.closing = True
+    def drop_pending(self) -> None:
+        """Cancel the delayed pushes and forget the held ones (closing: code 1011)."""
         for handle, _, _ in self.delayed.values():
             handle.cancel()
         self.delayed.clear()
         self.held.clear()
-        self.queue.put_nowait(("close", ""))
-
-    async def _write(self) -> None:
-        try:
-            while True:
-                kind, text = await self.queue.get()
-                try:
-                    if kind == "text":
-                        await self.ws.send_str(text)
-                    else:
-                        await self.ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"disconnect")
-                        return
-                finally:
-                    self.queue.task_done()
-        except (ConnectionError, RuntimeError):
-            self.closing = True
-
-    async def idle(self) -> None:
-        """Wait until everything queued is written (or the connection is gone)."""
-        if not self.writer.done():
-            waiter = asyncio.ensure_future(self.queue.join())
-            await asyncio.wait({waiter, self.writer}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
 
 
-class DerivativeLoopback:
+class DerivativeLoopback(LoopbackServer[Connection]):
     """The common part of the Binance USD-M, Bybit and OKX loopbacks (see the module doc)."""
 
     #: Name used in reprs and errors.
@@ -180,20 +146,17 @@ class DerivativeLoopback:
         )
         self.seed = seed
         self.faults = faults if faults is not None else Faults()
+        super().__init__(host, port)
         self._key = api_key
         self._secret = api_secret
         self._passphrase = passphrase
-        self.host = host
-        self.port = port
         self.fee_rate = fee_rate
         base = int(time.time() * 1000) if time_base_ms is None else time_base_ms
         self.clock = Clock(base)
         self.dice = FaultDice(seed)
         self.stats: collections.Counter[str] = collections.Counter()
         self.encoder = self._encoder()
-        self.connections: set[Connection] = set()
         self._count = 0
-        self._runner: web.AppRunner | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(seed={self.seed}, port={self.port}, faults={self.faults!r})"
@@ -211,61 +174,12 @@ class DerivativeLoopback:
         """The subscription topic a push belongs to (None: every subscriber gets it)."""
         return None
 
-    def routes(self) -> list[tuple[str, str, Handler]]:
-        """(method, path, handler) of the venue's REST and WebSocket endpoints."""
-        raise NotImplementedError
-
     # --- lifecycle ----------------------------------------------------------------------------
-
-    @property
-    def rest_url(self) -> str:
-        """REST base URL."""
-        return f"http://{self.host}:{self.port}"
 
     @property
     def ws_base(self) -> str:
         """WebSocket base URL."""
         return f"ws://{self.host}:{self.port}"
-
-    async def start(self) -> None:
-        """Bind and serve (``port=0``: a free port, then held in ``self.port``)."""
-        app = web.Application()
-        for method, path, handler in self.routes():
-            app.router.add_route(method, path, handler)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        await web.TCPSite(runner, self.host, self.port).start()
-        self._runner = runner
-        for addr in runner.addresses:
-            if isinstance(addr, tuple):
-                self.port = int(addr[1])
-                break
-
-    async def stop(self) -> None:
-        """Close every connection and the listening socket (bounded, about a second)."""
-        conns = list(self.connections)
-        for conn in conns:
-            conn.close_soon()
-        if conns:
-            await asyncio.wait([c.writer for c in conns], timeout=1.0)
-        for conn in conns:
-            if not conn.writer.done():
-                conn.writer.cancel()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # --- driving the venue --------------------------------------------------------------------
 
@@ -316,14 +230,6 @@ class DerivativeLoopback:
         """Close every private connection now."""
         for conn in list(self.connections):
             conn.close_soon()
-
-    async def drain(self, timeout: float = 5.0) -> None:
-        """Send everything delayed or held, and wait until written."""
-        conns = list(self.connections)
-        for conn in conns:
-            conn.drain()
-        if conns:
-            await asyncio.wait_for(asyncio.gather(*(c.idle() for c in conns)), timeout)
 
     @property
     def ready_connections(self) -> int:

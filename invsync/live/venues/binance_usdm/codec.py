@@ -11,23 +11,34 @@ body is a definite refusal of the request.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 from core import events as ev
 from core.adapters import binance_usdm
-from invsync.live.records import CODECS, Row, Unreadable
+from invsync.live import records
+from invsync.live.records import Row, UnknownOutcome, loads
 from invsync.live.venues import rows
 
 CODEC: Final = "binance_usdm"
+#: Codes after which a mutation's outcome is unknown (USD-M "Error Codes": -1006
+#: UNEXPECTED_RESP and -1007 TIMEOUT, "execution status unknown"; spec/venues/binance_usdm.md).
 UNKNOWN_CODES: Final = frozenset({-1006, -1007})
+
+
+def _code(body: Any) -> int | None:
+    code = body.get("code") if isinstance(body, Mapping) else None
+    return code if type(code) is int else None
+
+
+#: Which answers leave a USD-M mutation's outcome unknown.
+OUTCOME: Final = UnknownOutcome(frozenset(UNKNOWN_CODES), lambda body: [_code(body)])
 
 
 def _joined(texts: list[str], what: str) -> list[Any]:
     out: list[Any] = []
     for text in texts:
-        body = rows.loads(text, what)
+        body = loads(text, what)
         if not isinstance(body, list):
             binance_usdm.parse_snapshot(trades=body)  # raises the adapter's ParseError
         out.extend(body)
@@ -38,12 +49,7 @@ def _answer(a: Mapping[str, Any]) -> list[ev.Event]:
     op, status = a["op"], int(a["status"])
     cid: str = a.get("cid") or ""
     text = a.get("text") or ""
-    body: Any = None
-    if text:
-        try:
-            body = json.loads(text)
-        except ValueError:
-            body = None
+    body = records.error_body(text)
     if 200 <= status < 300:
         if op == "trades":
             return binance_usdm.parse_snapshot(trades=body)
@@ -58,40 +64,28 @@ def _answer(a: Mapping[str, Any]) -> list[ev.Event]:
         if isinstance(body, Mapping) and code is not None
         else (f"HTTP {status}" if status > 0 else f"not answered ({a.get('error') or 'refused'})")
     )
-    if status != -2 and (status == 0 or status >= 500 or code in UNKNOWN_CODES):
-        return rows.unknown(op, a, reason)
-    return rows.refusal(op, a, reason)
+    return records.settle(op, a, body, reason, OUTCOME)
+
+
+def _snapshot(s: Any) -> list[ev.Event]:
+    account = loads(s["account"], "snapshot account")
+    return binance_usdm.parse_snapshot(
+        account=loads(account["account"], "snapshot /fapi/v3/account"),
+        positions=loads(account["positions"], "snapshot /fapi/v3/positionRisk"),
+        open_orders=_joined(rows.texts(s["open_orders"], "open orders"), "open orders"),
+        trades=_joined(rows.texts(s["trades"], "trades"), "trades"),
+    )
 
 
 def events(row: Row) -> list[ev.Event]:
     """The core events of one journal row of a Binance USD-M runner (pure)."""
-    kind = row.kind
-    if kind == "ws":
-        return binance_usdm.parse(rows.loads(row.body, "ws message"))
-    if kind == "answer":
-        return _answer(rows.loads(row.body, "answer"))
-    if kind == "snapshot":
-        s = rows.loads(row.body, "snapshot")
-        account = rows.loads(s["account"], "snapshot account")
-        return binance_usdm.parse_snapshot(
-            account=rows.loads(account["account"], "snapshot /fapi/v3/account"),
-            positions=rows.loads(account["positions"], "snapshot /fapi/v3/positionRisk"),
-            open_orders=_joined(rows.texts(s["open_orders"], "open orders"), "open orders"),
-            trades=_joined(rows.texts(s["trades"], "trades"), "trades"),
-        )
-    if kind == "intent":
-        return rows.intent(rows.loads(row.body, "intent"))
-    if kind == "status":
-        return rows.status(rows.loads(row.body, "status"), binance_usdm.STREAM)
-    if kind in ("note", "checkpoint"):
-        return []
-    raise Unreadable(f"row {row.seq}: unknown kind {kind!r}")
+    return records.dispatch(
+        row,
+        stream=binance_usdm.STREAM,
+        ws=lambda text: binance_usdm.parse(loads(text, "ws message")),
+        answer=_answer,
+        snapshot=_snapshot,
+    )
 
 
-def register() -> None:
-    """Make the codec known to journals and replay (``invsync.live.records.CODECS``); also
-    done on import, which ``records.codec_for`` triggers for a journal naming it."""
-    CODECS.setdefault(CODEC, events)
-
-
-register()
+records.register(CODEC, events, OUTCOME)

@@ -24,9 +24,9 @@ from decimal import Decimal
 from typing import Any, Final
 
 import aiohttp
-from yarl import URL
 
-from invsync.live.venue import RateLimited, Reply, StreamEnded
+from invsync.live.session import VenueSession
+from invsync.live.venue import Reply, StreamEnded
 from invsync.live.venues.binance_usdm import codec, signing
 from invsync.live.venues.credentials import Credentials
 from invsync.live.venues.stream import PrivateStream
@@ -43,7 +43,7 @@ def _expired(text: str) -> str | None:
     return "listenKeyExpired" if '"listenKeyExpired"' in text else None
 
 
-class BinanceUsdmVenue:
+class BinanceUsdmVenue(VenueSession):
     """One Binance USD-M futures account (one-way mode) for the runner."""
 
     codec: str = codec.CODEC
@@ -59,45 +59,24 @@ class BinanceUsdmVenue:
         recv_window: int = 5000,
         max_age: float = MAX_AGE,
     ) -> None:
-        codec.register()
+        super().__init__(timeout)
         self.rest_url = rest_url.rstrip("/")
         self.ws_base = ws_base.rstrip("/")
         self._creds = credentials
-        self.timeout = timeout
         self.keepalive = keepalive
         self.max_age = max_age
         self.recv_window = recv_window
-        self._session: aiohttp.ClientSession | None = None
-        self._blocked_until = 0.0
         self.keepalives_sent = 0
 
     def __repr__(self) -> str:
         return f"BinanceUsdmVenue(rest={self.rest_url!r}, ws={self.ws_base!r})"
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-        return self._session
-
-    async def close(self) -> None:
-        """Release the session and its sockets."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def blocked_for(self) -> float:
-        """Seconds until the venue accepts requests again (after 429/418 ``Retry-After``)."""
-        return max(0.0, self._blocked_until - time.monotonic())
 
     # --- REST ----------------------------------------------------------------------------------
 
     async def _request(
         self, method: str, path: str, params: list[tuple[str, str]], signed: bool = True
     ) -> Reply:
-        endpoint = f"{method} {path}"
-        wait = self.blocked_for()
-        if wait > 0:
-            raise RateLimited(wait)
+        self.refuse_if_blocked()
         query = (
             signing.signed_query(
                 self._creds.api_secret, params, int(time.time() * 1000), self.recv_window
@@ -107,21 +86,14 @@ class BinanceUsdmVenue:
         )
         url = f"{self.rest_url}{path}" + (f"?{query}" if query else "")
         headers = {signing.API_KEY_HEADER: self._creds.api_key}
-        try:
-            async with self._http().request(
-                method, URL(url, encoded=True), headers=headers
-            ) as resp:
-                text = await resp.text()
-                status = resp.status
-                retry = resp.headers.get("Retry-After")
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            return Reply(endpoint, 0, error=type(exc).__name__)
-        if status in (418, 429):
+        reply, answered = await self.send(f"{method} {path}", method, url, headers)
+        if reply.status in (418, 429):
             # USD-M pages do not promise Retry-After: without one, wait out the minute.
+            retry = answered.get("Retry-After")
             seconds = float(retry) if retry and retry.isdigit() else 60.0
-            self._blocked_until = time.monotonic() + seconds
-            return Reply(endpoint, status, text, retry_after=seconds)
-        return Reply(endpoint, status, text)
+            self.block(seconds)
+            return Reply(reply.endpoint, reply.status, reply.text, retry_after=seconds)
+        return reply
 
     async def snapshot(self, symbols: Sequence[str]) -> dict[str, Reply]:
         """Account (balances + positionRisk), then open orders and trades per symbol."""
@@ -212,15 +184,7 @@ class BinanceUsdmVenue:
                 key = json.loads(created.text).get("listenKey")
         if not isinstance(key, str) or not key:
             raise StreamEnded(f"listen key not created (HTTP {created.status} {created.error})")
-        try:
-            ws = await self._http().ws_connect(
-                f"{self.ws_base}/ws/{key}",
-                autoping=True,
-                heartbeat=30.0,
-                timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
-            )
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise StreamEnded(f"connect failed: {type(exc).__name__}") from None
+        ws = await self.connect(f"{self.ws_base}/ws/{key}", heartbeat=30.0)
         keeper = asyncio.get_running_loop().create_task(self._keep_alive(ws))
         try:
             yield PrivateStream(
@@ -237,8 +201,7 @@ class BinanceUsdmVenue:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await keeper
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 2.0)
+            await self.disconnect(ws)
 
     async def _keep_alive(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         while not ws.closed:

@@ -13,23 +13,28 @@ refusal; an order query with an empty list is ``OrderNotFound``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 from core import events as ev
 from core.adapters import bybit
-from invsync.live.records import CODECS, Row, Unreadable
+from invsync.live import records
+from invsync.live.records import Row, UnknownOutcome, loads
 from invsync.live.venues import rows
 
 CODEC: Final = "bybit"
-#: retCodes after which a mutation's outcome is unknown.
+#: retCodes after which a mutation's outcome is unknown (Bybit v5 "Error Codes": 10000
+#: "Server Timeout", 10016 "Server error"; spec/venues/bybit.md, Live edge).
 UNKNOWN_CODES: Final = frozenset({10000, 10016})
 
 
 def _code(body: Any) -> int | None:
     code = body.get("retCode") if isinstance(body, Mapping) else None
     return code if type(code) is int else None
+
+
+#: Which answers leave a Bybit mutation's outcome unknown.
+OUTCOME: Final = UnknownOutcome(frozenset(UNKNOWN_CODES), lambda body: [_code(body)])
 
 
 def _answer(a: Mapping[str, Any]) -> list[ev.Event]:
@@ -39,9 +44,9 @@ def _answer(a: Mapping[str, Any]) -> list[ev.Event]:
     if op == "query":
         if not 200 <= status < 300:
             return []  # asked again later
-        parts = rows.loads(text, "query answer")
+        parts = loads(text, "query answer")
         for key in ("realtime", "history"):
-            found = rows.loads(parts[key], f"query {key}") if parts.get(key) else None
+            found = loads(parts[key], f"query {key}") if parts.get(key) else None
             if found is None:
                 continue
             events = bybit.parse_order(
@@ -53,13 +58,8 @@ def _answer(a: Mapping[str, Any]) -> list[ev.Event]:
     if op == "trades":
         if not 200 <= status < 300:
             return []
-        return bybit.parse_snapshot(executions=rows.loads(text, "trades answer"))
-    body: Any = None
-    if text:
-        try:
-            body = json.loads(text)
-        except ValueError:
-            body = None
+        return bybit.parse_snapshot(executions=loads(text, "trades answer"))
+    body = records.error_body(text)
     code = _code(body)
     if 200 <= status < 300 and code == 0:
         return []
@@ -68,46 +68,30 @@ def _answer(a: Mapping[str, Any]) -> list[ev.Event]:
         if code is not None and isinstance(body, Mapping)
         else (f"HTTP {status}" if status > 0 else f"not answered ({a.get('error') or 'refused'})")
     )
-    if status != -2 and (status == 0 or status >= 500 or code in UNKNOWN_CODES):
-        return rows.unknown(op, a, reason)
-    return rows.refusal(op, a, reason)
+    return records.settle(op, a, body, reason, OUTCOME)
+
+
+def _snapshot(s: Any) -> list[ev.Event]:
+    account = loads(s["account"], "snapshot account")
+    orders = [loads(t, "snapshot open orders") for t in rows.texts(s["open_orders"], "open orders")]
+    executions = [loads(t, "snapshot trades") for t in rows.texts(s["trades"], "trades")]
+    return bybit.parse_snapshot(
+        wallet=loads(account["wallet"], "snapshot wallet"),
+        positions=[loads(t, "snapshot positions") for t in account["positions"]] or None,
+        open_orders=orders,
+        executions=executions or None,
+    )
 
 
 def events(row: Row) -> list[ev.Event]:
     """The core events of one journal row of a Bybit runner (pure)."""
-    kind = row.kind
-    if kind == "ws":
-        text = row.body
-        return bybit.parse(text if text == "pong" else rows.loads(text, "ws message"))
-    if kind == "answer":
-        return _answer(rows.loads(row.body, "answer"))
-    if kind == "snapshot":
-        s = rows.loads(row.body, "snapshot")
-        account = rows.loads(s["account"], "snapshot account")
-        orders = [
-            rows.loads(t, "snapshot open orders")
-            for t in rows.texts(s["open_orders"], "open orders")
-        ]
-        executions = [rows.loads(t, "snapshot trades") for t in rows.texts(s["trades"], "trades")]
-        return bybit.parse_snapshot(
-            wallet=rows.loads(account["wallet"], "snapshot wallet"),
-            positions=[rows.loads(t, "snapshot positions") for t in account["positions"]] or None,
-            open_orders=orders,
-            executions=executions or None,
-        )
-    if kind == "intent":
-        return rows.intent(rows.loads(row.body, "intent"))
-    if kind == "status":
-        return rows.status(rows.loads(row.body, "status"), bybit.STREAM)
-    if kind in ("note", "checkpoint"):
-        return []
-    raise Unreadable(f"row {row.seq}: unknown kind {kind!r}")
+    return records.dispatch(
+        row,
+        stream=bybit.STREAM,
+        ws=lambda text: bybit.parse(text if text == "pong" else loads(text, "ws message")),
+        answer=_answer,
+        snapshot=_snapshot,
+    )
 
 
-def register() -> None:
-    """Make the codec known to journals and replay (``invsync.live.records.CODECS``); also
-    done on import, which ``records.codec_for`` triggers for a journal naming it."""
-    CODECS.setdefault(CODEC, events)
-
-
-register()
+records.register(CODEC, events, OUTCOME)

@@ -14,20 +14,17 @@ periods. Facts and sources: spec/venues/bybit.md, "Live edge".
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import urlencode
 
-import aiohttp
-from yarl import URL
-
 from core.instrument import Instrument
-from invsync.live.venue import RateLimited, Reply, StreamEnded
+from invsync.live.session import VenueSession
+from invsync.live.venue import Reply, StreamEnded
 from invsync.live.venues.bybit import codec, signing
 from invsync.live.venues.credentials import Credentials
 from invsync.live.venues.stream import PrivateStream
@@ -60,7 +57,7 @@ def _status(http: int, text: str) -> int:
     return 400
 
 
-class BybitVenue:
+class BybitVenue(VenueSession):
     """One Bybit unified account for the runner (``instruments``: what it trades)."""
 
     codec: str = codec.CODEC
@@ -75,42 +72,21 @@ class BybitVenue:
         timeout: float = 10.0,
         recv_window: int = 5000,
     ) -> None:
-        codec.register()
+        super().__init__(timeout)
         self.rest_url = rest_url.rstrip("/")
         self.ws_url = ws_url
         self._creds = credentials
         self.kinds = {i.symbol: i.kind for i in instruments}
         self.settles = sorted({i.settle for i in instruments if i.kind == "linear"})
-        self.timeout = timeout
         self.recv_window = recv_window
-        self._session: aiohttp.ClientSession | None = None
-        self._blocked_until = 0.0
 
     def __repr__(self) -> str:
         return f"BybitVenue(rest={self.rest_url!r}, ws={self.ws_url!r})"
 
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-        return self._session
-
-    async def close(self) -> None:
-        """Release the session and its sockets."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def blocked_for(self) -> float:
-        """Seconds until the venue accepts requests again (after a 10006)."""
-        return max(0.0, self._blocked_until - time.monotonic())
-
     # --- REST ----------------------------------------------------------------------------------
 
     async def _request(self, method: str, path: str, params: dict[str, Any]) -> Reply:
-        endpoint = f"{method} {path}"
-        wait = self.blocked_for()
-        if wait > 0:
-            raise RateLimited(wait)
+        self.refuse_if_blocked()
         if method == "GET":
             payload = urlencode(params)
             url, body = f"{self.rest_url}{path}?{payload}", None
@@ -122,20 +98,16 @@ class BybitVenue:
         )
         if body is not None:
             headers["Content-Type"] = "application/json"
-        try:
-            async with self._http().request(
-                method, URL(url, encoded=True), headers=headers, data=body
-            ) as resp:
-                text = await resp.text()
-                reset = resp.headers.get("X-Bapi-Limit-Reset-Timestamp")
-                status = _status(resp.status, text)
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            return Reply(endpoint, 0, error=type(exc).__name__)
+        reply, answered = await self.send(f"{method} {path}", method, url, headers, body)
+        if reply.status == 0:
+            return reply
+        status = _status(reply.status, reply.text)
         if status == 429:
+            reset = answered.get("X-Bapi-Limit-Reset-Timestamp")
             until = int(reset) / 1000 - time.time() if reset and reset.isdigit() else 1.0
-            self._blocked_until = time.monotonic() + max(0.0, min(until, 60.0))
-            return Reply(endpoint, 429, text, retry_after=max(0.0, until))
-        return Reply(endpoint, status, text)
+            self.block(max(0.0, min(until, 60.0)))
+            return Reply(reply.endpoint, 429, reply.text, retry_after=max(0.0, until))
+        return Reply(reply.endpoint, status, reply.text)
 
     def _category(self, symbol: str) -> str:
         return self.kinds.get(symbol, "linear")
@@ -231,42 +203,28 @@ class BybitVenue:
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[PrivateStream]:
         """Connect, ``auth``, ``subscribe``; entered once both succeeded."""
-        try:
-            ws = await self._http().ws_connect(
-                self.ws_url, autoping=True, timeout=aiohttp.ClientWSTimeout(ws_close=2.0)
-            )
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise StreamEnded(f"connect failed: {type(exc).__name__}") from None
+        ws = await self.connect(self.ws_url)
         try:
             expires = _ms() + 10_000
             auth = signing.ws_auth(self._creds.api_key, self._creds.api_secret, expires)
             await ws.send_str(json.dumps(auth))
-            acks = [await self._ack(ws, "auth")]
+            acks = [await self.handshake(ws, "auth", _answer_to("auth"))]
             await ws.send_str(json.dumps({"op": "subscribe", "args": list(TOPICS)}))
-            acks.append(await self._ack(ws, "subscribe"))
+            acks.append(await self.handshake(ws, "subscribe", _answer_to("subscribe")))
             yield PrivateStream(ws, SOURCE, acks, ping=json.dumps({"op": "ping"}), every=PING_EVERY)
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 2.0)
+            await self.disconnect(ws)
 
-    async def _ack(self, ws: aiohttp.ClientWebSocketResponse, op: str) -> str:
-        deadline = time.monotonic() + self.timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise StreamEnded(f"no {op} answer within {self.timeout:.0f} s")
-            try:
-                msg = await asyncio.wait_for(ws.receive(), left)
-            except TimeoutError:
-                continue
-            if msg.type != aiohttp.WSMsgType.TEXT:
-                raise StreamEnded(f"socket closed before the {op} answer")
-            try:
-                body = json.loads(msg.data)
-            except ValueError:
-                continue
-            if isinstance(body, dict) and body.get("op") == op:
-                if body.get("success") is True:
-                    return str(msg.data)
-                reason = str(body.get("ret_msg") or "no reason given")[:200]
-                raise StreamEnded(f"{op} failed: {reason}")
+
+def _answer_to(op: str) -> Callable[[dict[str, Any]], bool]:
+    """The handshake judge of one ``op``: its success, or ``StreamEnded`` with the reason."""
+
+    def judge(body: dict[str, Any]) -> bool:
+        if body.get("op") != op:
+            return False
+        if body.get("success") is True:
+            return True
+        reason = str(body.get("ret_msg") or "no reason given")[:200]
+        raise StreamEnded(f"{op} failed: {reason}")
+
+    return judge

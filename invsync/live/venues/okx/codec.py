@@ -13,16 +13,37 @@ a definite refusal.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 from core import events as ev
 from core.adapters import okx
-from invsync.live.records import CODECS, Row, Unreadable
+from invsync.live import records
+from invsync.live.records import Row, UnknownOutcome, loads
 from invsync.live.venues import rows
 
 CODEC: Final = "okx"
+#: Codes after which a mutation's outcome is unknown (OKX v5 "Error Code", REST general:
+#: 50001 service temporarily unavailable, 50004 endpoint request timeout "does not mean
+#: that the request was successful or failed", 50013 system busy, 50026 system error; and
+#: 51149 order timed out; sources in spec/venues/okx.md, Live edge). OKX writes codes as
+#: strings, at the top (``code``) or per item (``sCode`` under ``code "1"``).
+UNKNOWN_CODES: Final = frozenset({"50001", "50004", "50013", "50026", "51149"})
+
+
+def _codes(body: Any) -> list[object]:
+    """The top-level ``code`` and every item's ``sCode`` of an OKX answer."""
+    if not isinstance(body, Mapping):
+        return []
+    found: list[object] = [str(body.get("code"))]
+    items = body.get("data")
+    if isinstance(items, list):
+        found += [str(i.get("sCode")) for i in items if isinstance(i, Mapping)]
+    return found
+
+
+#: Which answers leave an OKX mutation's outcome unknown.
+OUTCOME: Final = UnknownOutcome(UNKNOWN_CODES, _codes)
 
 
 def _joined(bodies: list[Any], what: str) -> dict[str, Any]:
@@ -50,12 +71,7 @@ def _answer(a: Mapping[str, Any]) -> list[ev.Event]:
     op, status = a["op"], int(a["status"])
     cid: str = a.get("cid") or ""
     text = a.get("text") or ""
-    body: Any = None
-    if text:
-        try:
-            body = json.loads(text)
-        except ValueError:
-            body = None
+    body = records.error_body(text)
     code = body.get("code") if isinstance(body, Mapping) else None
     if op == "query":
         if code == okx.ORDER_DOES_NOT_EXIST or (200 <= status < 300 and code in ("0", 0)):
@@ -66,48 +82,35 @@ def _answer(a: Mapping[str, Any]) -> list[ev.Event]:
     if 200 <= status < 300 and code in ("0", 0):
         return []
     reason = _reason(status, body, a.get("error") or "")
-    if status != -2 and (status == 0 or status >= 500):
-        return rows.unknown(op, a, reason)
-    return rows.refusal(op, a, reason)
+    return records.settle(op, a, body, reason, OUTCOME)
+
+
+def _snapshot(s: Any) -> list[ev.Event]:
+    account = loads(s["account"], "snapshot account")
+    pending = [loads(t, "open orders") for t in rows.texts(s["open_orders"], "orders")]
+    fills = [loads(t, "fills") for t in rows.texts(s["trades"], "trades")]
+    snapshot = okx.parse_snapshot(
+        balance=loads(account["balance"], "snapshot balance"),
+        positions=loads(account["positions"], "snapshot positions"),
+        open_orders=_joined(pending, "open orders"),
+        fills=_joined(fills, "fills") if fills else None,
+    )
+    # The bills' cash changes after the snapshot: the balances it holds cover the older
+    # ones; a newer one counts once (deduplicated by billId) until a report covers it.
+    bills = account.get("bills")
+    cash = okx.parse_bills(loads(bills, "snapshot bills")) if bills else []
+    return snapshot + cash
 
 
 def events(row: Row) -> list[ev.Event]:
     """The core events of one journal row of an OKX runner (pure)."""
-    kind = row.kind
-    if kind == "ws":
-        text = row.body
-        return okx.parse(text if text == "pong" else rows.loads(text, "ws message"))
-    if kind == "answer":
-        return _answer(rows.loads(row.body, "answer"))
-    if kind == "snapshot":
-        s = rows.loads(row.body, "snapshot")
-        account = rows.loads(s["account"], "snapshot account")
-        pending = [rows.loads(t, "open orders") for t in rows.texts(s["open_orders"], "orders")]
-        fills = [rows.loads(t, "fills") for t in rows.texts(s["trades"], "trades")]
-        snapshot = okx.parse_snapshot(
-            balance=rows.loads(account["balance"], "snapshot balance"),
-            positions=rows.loads(account["positions"], "snapshot positions"),
-            open_orders=_joined(pending, "open orders"),
-            fills=_joined(fills, "fills") if fills else None,
-        )
-        # The bills' cash changes after the snapshot: the balances it holds cover the older
-        # ones; a newer one counts once (deduplicated by billId) until a report covers it.
-        bills = account.get("bills")
-        cash = okx.parse_bills(rows.loads(bills, "snapshot bills")) if bills else []
-        return snapshot + cash
-    if kind == "intent":
-        return rows.intent(rows.loads(row.body, "intent"))
-    if kind == "status":
-        return rows.status(rows.loads(row.body, "status"), okx.VENUE)
-    if kind in ("note", "checkpoint"):
-        return []
-    raise Unreadable(f"row {row.seq}: unknown kind {kind!r}")
+    return records.dispatch(
+        row,
+        stream=okx.VENUE,
+        ws=lambda text: okx.parse(text if text == "pong" else loads(text, "ws message")),
+        answer=_answer,
+        snapshot=_snapshot,
+    )
 
 
-def register() -> None:
-    """Make the codec known to journals and replay (``invsync.live.records.CODECS``); also
-    done on import, which ``records.codec_for`` triggers for a journal naming it."""
-    CODECS.setdefault(CODEC, events)
-
-
-register()
+records.register(CODEC, events, OUTCOME)

@@ -15,20 +15,17 @@ Facts and sources: spec/venues/okx.md, "Live edge".
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import urlencode
 
-import aiohttp
-from yarl import URL
-
 from core.instrument import Instrument
-from invsync.live.venue import RateLimited, Reply, StreamEnded
+from invsync.live.session import VenueSession
+from invsync.live.venue import Reply, StreamEnded
 from invsync.live.venues.credentials import Credentials
 from invsync.live.venues.okx import codec, signing
 from invsync.live.venues.stream import PrivateStream
@@ -57,7 +54,7 @@ def _status(http: int, text: str) -> int:
     return 429 if code == "50011" else 400
 
 
-class OkxVenue:
+class OkxVenue(VenueSession):
     """One OKX trading account (net mode) for the runner."""
 
     codec: str = codec.CODEC
@@ -72,44 +69,23 @@ class OkxVenue:
         timeout: float = 10.0,
         trade_mode: str = "cross",
     ) -> None:
-        codec.register()
         if credentials.passphrase is None:
             raise ValueError("OkxVenue: OKX keys need their passphrase (Credentials.passphrase)")
+        super().__init__(timeout)
         self.rest_url = rest_url.rstrip("/")
         self.ws_url = ws_url
         self._creds = credentials
         self._passphrase: str = credentials.passphrase
         self.symbols = [i.symbol for i in instruments]
-        self.timeout = timeout
         self.trade_mode = trade_mode
-        self._session: aiohttp.ClientSession | None = None
-        self._blocked_until = 0.0
 
     def __repr__(self) -> str:
         return f"OkxVenue(rest={self.rest_url!r}, ws={self.ws_url!r})"
 
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-        return self._session
-
-    async def close(self) -> None:
-        """Release the session and its sockets."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def blocked_for(self) -> float:
-        """Seconds until the venue accepts requests again (after a 429)."""
-        return max(0.0, self._blocked_until - time.monotonic())
-
     # --- REST ----------------------------------------------------------------------------------
 
     async def _request(self, method: str, path: str, params: dict[str, Any]) -> Reply:
-        endpoint = f"{method} {path}"
-        wait = self.blocked_for()
-        if wait > 0:
-            raise RateLimited(wait)
+        self.refuse_if_blocked()
         body = ""
         if method == "GET":
             path_qs = f"{path}?{urlencode(params)}" if params else path
@@ -127,18 +103,14 @@ class OkxVenue:
         if body:
             headers["Content-Type"] = "application/json"
         url = f"{self.rest_url}{path_qs}"
-        try:
-            async with self._http().request(
-                method, URL(url, encoded=True), headers=headers, data=body or None
-            ) as resp:
-                text = await resp.text()
-                status = _status(resp.status, text)
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            return Reply(endpoint, 0, error=type(exc).__name__)
+        reply, _ = await self.send(f"{method} {path}", method, url, headers, body or None)
+        if reply.status == 0:
+            return reply
+        status = _status(reply.status, reply.text)
         if status == 429:
-            self._blocked_until = time.monotonic() + 2.0  # OKX windows are 1-2 s
-            return Reply(endpoint, 429, text, retry_after=2.0)
-        return Reply(endpoint, status, text)
+            self.block(2.0)  # OKX windows are 1-2 s
+            return Reply(reply.endpoint, 429, reply.text, retry_after=2.0)
+        return Reply(reply.endpoint, status, reply.text)
 
     async def snapshot(self, symbols: Sequence[str]) -> dict[str, Reply]:
         """Account (balance + positions), then open orders and fills per symbol."""
@@ -213,12 +185,7 @@ class OkxVenue:
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[PrivateStream]:
         """Connect, ``login``, subscribe; entered once every answer was positive."""
-        try:
-            ws = await self._http().ws_connect(
-                self.ws_url, autoping=True, timeout=aiohttp.ClientWSTimeout(ws_close=2.0)
-            )
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise StreamEnded(f"connect failed: {type(exc).__name__}") from None
+        ws = await self.connect(self.ws_url)
         try:
             login = signing.ws_login(
                 self._creds.api_key,
@@ -227,34 +194,21 @@ class OkxVenue:
                 int(time.time()),
             )
             await ws.send_str(json.dumps(login))
-            acks = [await self._answer(ws, "login")]
+            acks = [await self.handshake(ws, "login", _answer_to("login"))]
             await ws.send_str(json.dumps({"op": "subscribe", "args": list(CHANNELS)}))
             for _ in CHANNELS:
-                acks.append(await self._answer(ws, "subscribe"))
+                acks.append(await self.handshake(ws, "subscribe", _answer_to("subscribe")))
             yield PrivateStream(ws, SOURCE, acks, ping="ping", every=PING_EVERY)
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 2.0)
+            await self.disconnect(ws)
 
-    async def _answer(self, ws: aiohttp.ClientWebSocketResponse, event: str) -> str:
-        deadline = time.monotonic() + self.timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise StreamEnded(f"no {event} answer within {self.timeout:.0f} s")
-            try:
-                msg = await asyncio.wait_for(ws.receive(), left)
-            except TimeoutError:
-                continue
-            if msg.type != aiohttp.WSMsgType.TEXT:
-                raise StreamEnded(f"socket closed before the {event} answer")
-            try:
-                body = json.loads(msg.data)
-            except ValueError:
-                continue
-            if not isinstance(body, dict):
-                continue
-            if body.get("event") == "error":
-                raise StreamEnded(f"{event} refused: {body.get('code')} {body.get('msg')}"[:200])
-            if body.get("event") == event and body.get("code") in (None, "0"):
-                return str(msg.data)
+
+def _answer_to(event: str) -> Callable[[dict[str, Any]], bool]:
+    """The handshake judge of one ``event``: its success, or ``StreamEnded`` on an error."""
+
+    def judge(body: dict[str, Any]) -> bool:
+        if body.get("event") == "error":
+            raise StreamEnded(f"{event} refused: {body.get('code')} {body.get('msg')}"[:200])
+        return body.get("event") == event and body.get("code") in (None, "0")
+
+    return judge
