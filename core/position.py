@@ -65,6 +65,23 @@ class PendingFill:
         self.price = price
         self.trade_id = trade_id
 
+    # Copy and pickle by state, not by the default for slots: a compiled (mypyc) build has
+    # no default, and the Inventory deep-copies its state to roll back a failed snapshot.
+    # State, not constructor arguments, so a cycle through ``owner`` copies this once.
+    def __reduce__(self) -> tuple[object, ...]:
+        """Copy/pickle support: a blank fill, then its state."""
+        state = (self.key, self.version, self.dq, self.price, self.trade_id, self.owner)
+        return (PendingFill, (None, 0, ZERO, ZERO, "", None), state)
+
+    def __setstate__(self, state: tuple[object, int, Decimal, Decimal, str, object]) -> None:
+        """Restore what ``__reduce__`` saved."""
+        self.key, self.version, self.dq, self.price, self.trade_id, self.owner = state
+
+
+def _venue_order(f: PendingFill) -> tuple[int, str]:
+    """Sort key of fills in venue order: version, then trade id for ties."""
+    return (f.version, f.trade_id)
+
 
 #: How many position reports a book keeps to price late fills against when the settle
 #: wallet is not reported (normally a wallet report lets all but one or two go).
@@ -90,6 +107,7 @@ class PositionBook:
         "pending",
         "quantity",
         "seen",
+        "seen_ordered",
         "trade_ids",
         "version",
     )
@@ -106,6 +124,48 @@ class PositionBook:
         # newer than the first of them, covered or not.
         self.history: list[Report] = [(-1, ZERO, ZERO, frozenset())]
         self.seen: dict[object, PendingFill] = {}
+        # Whether ``seen`` is already in venue order (fills mostly arrive in it): ``pnls``
+        # then needs no sort. Deleting keeps the order; only an add out of order loses it.
+        self.seen_ordered = True
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Copy/pickle support by state (see ``PendingFill.__reduce__``)."""
+        state = (
+            self.quantity,
+            self.entry,
+            self.version,
+            self.trade_ids,
+            self.pending,
+            self.history,
+            self.seen,
+            self.seen_ordered,
+        )
+        return (PositionBook, (self.inverse, self.cs), state)
+
+    def __setstate__(
+        self,
+        state: tuple[
+            Decimal,
+            Decimal,
+            int,
+            frozenset[str],
+            dict[object, PendingFill],
+            list[Report],
+            dict[object, PendingFill],
+            bool,
+        ],
+    ) -> None:
+        """Restore what ``__reduce__`` saved."""
+        (
+            self.quantity,
+            self.entry,
+            self.version,
+            self.trade_ids,
+            self.pending,
+            self.history,
+            self.seen,
+            self.seen_ordered,
+        ) = state
 
     def covers(self, version: int, trade_id: str) -> bool:
         """Whether the current report already includes a fill at ``version``."""
@@ -113,7 +173,7 @@ class PositionBook:
 
     def ordered(self) -> list[PendingFill]:
         """Pending fills in venue order (version, then trade id for ties)."""
-        return sorted(self.pending.values(), key=lambda f: (f.version, f.trade_id))
+        return sorted(self.pending.values(), key=_venue_order)
 
     def replay(self) -> tuple[Decimal, Decimal, dict[object, Decimal]]:
         """The position after every pending fill, and each pending fill's computed PnL."""
@@ -137,7 +197,12 @@ class PositionBook:
             return False
         pf = PendingFill(key, version, dq, price, trade_id, owner)
         if version > self.history[0][0]:
-            self.seen[key] = pf
+            seen = self.seen
+            if seen and self.seen_ordered:
+                last = next(reversed(seen.values()))
+                if (version, trade_id) < (last.version, last.trade_id):
+                    self.seen_ordered = False
+            seen[key] = pf
         if self.covers(version, trade_id):
             return False
         self.pending[key] = pf
@@ -152,7 +217,12 @@ class PositionBook:
         that report's state instead, as if it were the state after the fill. A fill older
         than every kept report is left out (nothing to price it against).
         """
-        fills = sorted(self.seen.values(), key=lambda f: (f.version, f.trade_id))
+        if self.seen_ordered:
+            fills = list(self.seen.values())
+        else:
+            fills = sorted(self.seen.values(), key=_venue_order)
+            self.seen = {f.key: f for f in fills}
+            self.seen_ordered = True
         history = self.history
         inverse, cs = self.inverse, self.cs
         out: list[tuple[PendingFill, Decimal]] = []
