@@ -29,9 +29,6 @@ import hashlib
 import json
 import os
 import random
-import select
-import signal
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -41,11 +38,18 @@ import pytest
 
 from core import Inventory
 from invsync.live.journal import Journal
-from invsync.live.journaled import JournaledInventory, apply_row, rebuild
-from invsync.live.records import CODECS, Row
+from invsync.live.journaled import rebuild
+from invsync.live.records import CODECS
 from invsync.live.replay import state_digest
 from tests.live.conftest import BTCUSDT
 from tests.live.fault_world import run_world
+from tests.live.kill_points import (
+    Kill,
+    assert_rows_are_recorded,
+    child,
+    kill_loop,
+    prefix_states,
+)
 
 KILLS = int(os.environ.get("INVSYNC_CRASH_KILLS", "200"))
 SEED = int(os.environ.get("INVSYNC_SEED", "1"))
@@ -75,26 +79,6 @@ def _cids(records: list[tuple[str, str, str]]) -> tuple[str, ...]:
         if kind == "intent":
             out[json.loads(body)["cid"]] = None
     return tuple(out)
-
-
-def _child(
-    path: Path, records: list[tuple[str, str, str]], start: int, wfd: int, keys: Any
-) -> None:
-    """The journaling process: resume from the journal, ingest records[start:], ack each."""
-    out = os.fdopen(wfd, "w", buffering=1)
-    journal = Journal(path, codec="binance_spot", instruments=[BTCUSDT])
-
-    def ack(row: Row, events: Any, error: Any) -> None:
-        index = int(row.source.rpartition("#")[2])
-        out.write(f"ack {index} {_hash(book.inventory, keys)}\n")
-
-    book = JournaledInventory(journal, checkpoint_every=CHECKPOINT_EVERY, on_apply=ack)
-    out.write(f"restored {_hash(book.inventory, keys)}\n")
-    for i in range(start, len(records)):
-        kind, source, body = records[i]
-        book.ingest(kind, f"{source}#{i}", body)
-    out.write("done\n")
-    out.flush()
 
 
 def _index(source: str) -> int:
@@ -142,119 +126,78 @@ def _filled_by_raw(records: list[tuple[str, str, str]], n: int) -> dict[str, Dec
     return out
 
 
-def _kill_at(pid: int, rfd: int, target: int, deadline: float) -> list[str]:
-    """Read acks until ``target`` is acknowledged (or the child ends), then SIGKILL it."""
-    buf = b""
-    lines: list[str] = []
-    killed = False
-    while True:
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            raise AssertionError(f"seed {SEED}: child {pid} hung")
-        ready, _, _ = select.select([rfd], [], [], 0.5)
-        if not ready:
-            continue
-        chunk = os.read(rfd, 65536)
-        if not chunk:
-            break
-        buf += chunk
-        *complete, buf_rest = buf.split(b"\n")
-        buf = buf_rest
-        for raw in complete:
-            line = raw.decode()
-            lines.append(line)
-            if not killed and line.startswith("ack ") and int(line.split()[1]) >= target:
-                os.kill(pid, signal.SIGKILL)
-                killed = True
-    if not killed:
-        os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    return lines
-
-
 def test_kill_9_at_seeded_points_loses_nothing_acknowledged(tmp_path: Path) -> None:
     records = _record(tmp_path)
     assert len(records) > 100, f"seed {SEED}: recording too short ({len(records)} rows)"
     keys = _cids(records)
     decode = CODECS["binance_spot"]
     # The reference: the state after each prefix, applied in this process.
-    ref = Inventory([BTCUSDT])
-    prefix = [_hash(ref, keys)]
-    for i, (kind, source, body) in enumerate(records):
-        apply_row(ref, decode, Row(i + 1, kind, source, body))
-        prefix.append(_hash(ref, keys))
-    rng = random.Random(SEED)
-    kills = batches = in_flight = checkpoints_seen = 0
+    prefix = prefix_states(records, decode, BTCUSDT, keys, _hash)
+    in_flight = checkpoints_seen = 0
     t0 = time.monotonic()
-    while kills < KILLS:
-        batches += 1
-        path = tmp_path / f"crash-{batches}.journal"
-        n = 0
-        while n < len(records) and kills < KILLS:
-            target = rng.randint(n, min(len(records) - 1, n + 40))
-            rfd, wfd = os.pipe()
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:  # the child: never returns into pytest
-                code = 0
-                try:
-                    os.close(rfd)
-                    _child(path, records, n, wfd, keys)
-                except BaseException:
-                    code = 1
-                os._exit(code)
-            os.close(wfd)
-            try:
-                lines = _kill_at(pid, rfd, target, time.monotonic() + 30)
-            finally:
-                os.close(rfd)
-            kills += 1
-            where = f"seed {SEED} batch {batches} kill {kills} (resumed at {n}, target {target})"
-            restored = next((ln.split()[1] for ln in lines if ln.startswith("restored ")), None)
-            assert restored == prefix[n], f"{where}: the restarted process replayed another state"
-            acks = [ln.split() for ln in lines if ln.startswith("ack ")]
-            acked = int(acks[-1][1]) if acks else n - 1
-            journal = Journal(path)
-            try:
-                assert journal.gaps() == [], f"{where}: journal not contiguous {journal.gaps()}"
-                rows = list(journal.rows())
-                body_rows = [r for r in rows if r.kind != "checkpoint"]
-                if rows and rows[0].kind == "checkpoint":
-                    checkpoints_seen += 1
-                    covered = _index(json.loads(rows[0].body)["last_source"])
-                    assert not body_rows or _index(body_rows[0].source) == covered + 1, (
-                        f"{where}: rows after the checkpoint do not follow it"
-                    )
-                    first = covered + 1
-                else:
-                    assert rows[0].kind != "checkpoint"
-                    first = 0
-                assert all(r.kind != "checkpoint" for r in rows[1:]), f"{where}: stale checkpoint"
-                for k, r in enumerate(body_rows):
-                    kind, source, body = records[first + k]
-                    assert (r.kind, r.source, r.body) == (kind, f"{source}#{first + k}", body), (
-                        f"{where}: row {r.seq} is not recorded row {first + k}"
-                    )
-                got = first + len(body_rows)
-                assert got >= acked + 1, f"{where}: acknowledged row {acked} lost (journal {got})"
-                assert got <= acked + 2, f"{where}: journal holds {got} rows, acked {acked}"
-                inv, _ = rebuild(journal)
-            finally:
-                journal.close()
-            h = _hash(inv, keys)
-            if got == acked + 1 and acks:
-                assert h == acks[-1][2], f"{where}: replay differs from the state before the kill"
+
+    def run_child(path: Path, start: int, wfd: int) -> None:
+        child(
+            path,
+            "binance_spot",
+            BTCUSDT,
+            records,
+            start,
+            wfd,
+            keys,
+            checkpoint_every=CHECKPOINT_EVERY,
+            state_hash=_hash,
+        )
+
+    def check(kill: Kill) -> int:
+        nonlocal in_flight, checkpoints_seen
+        n = kill.resumed_at
+        where = (
+            f"seed {SEED} batch {kill.batch} kill {kill.number} "
+            f"(resumed at {n}, target {kill.target})"
+        )
+        assert kill.restored == prefix[n], f"{where}: the restarted process replayed another state"
+        acks, acked = kill.acks, kill.acked
+        journal = Journal(kill.path)
+        try:
+            assert journal.gaps() == [], f"{where}: journal not contiguous {journal.gaps()}"
+            rows = list(journal.rows())
+            body_rows = [r for r in rows if r.kind != "checkpoint"]
+            if rows and rows[0].kind == "checkpoint":
+                checkpoints_seen += 1
+                covered = _index(json.loads(rows[0].body)["last_source"])
+                assert not body_rows or _index(body_rows[0].source) == covered + 1, (
+                    f"{where}: rows after the checkpoint do not follow it"
+                )
+                first = covered + 1
             else:
-                in_flight += 1
-            assert h == prefix[got], f"{where}: replay differs from the prefix's state"
-            for oid, expected in _filled_by_raw(records, got).items():
-                o = inv.order(oid)
-                if o is not None:
-                    assert o.filled_quantity == expected, (
-                        f"{where}: order {oid} filled {o.filled_quantity}, raw says {expected}"
-                    )
-            n = got
+                assert rows[0].kind != "checkpoint"
+                first = 0
+            assert all(r.kind != "checkpoint" for r in rows[1:]), f"{where}: stale checkpoint"
+            assert_rows_are_recorded(body_rows, records, first, where)
+            got = first + len(body_rows)
+            assert got >= acked + 1, f"{where}: acknowledged row {acked} lost (journal {got})"
+            assert got <= acked + 2, f"{where}: journal holds {got} rows, acked {acked}"
+            inv, _ = rebuild(journal)
+        finally:
+            journal.close()
+        h = _hash(inv, keys)
+        if got == acked + 1 and acks:
+            assert h == acks[-1][2], f"{where}: replay differs from the state before the kill"
+        else:
+            in_flight += 1
+        assert h == prefix[got], f"{where}: replay differs from the prefix's state"
+        for oid, expected in _filled_by_raw(records, got).items():
+            o = inv.order(oid)
+            if o is not None:
+                assert o.filled_quantity == expected, (
+                    f"{where}: order {oid} filled {o.filled_quantity}, raw says {expected}"
+                )
+        return got
+
+    kills, batches = kill_loop(
+        tmp_path, records, KILLS, random.Random(SEED), 40, run_child, check, SEED
+    )
     print(
         f"\ncrash safety: {kills} kill -9 in {batches} batches over {len(records)} recorded "
         f"rows (seed {SEED}): 0 lost acknowledged rows, 0 fills counted twice, replay equal "

@@ -21,9 +21,6 @@ import hashlib
 import json
 import os
 import random
-import select
-import signal
-import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -36,11 +33,19 @@ import pytest
 from core.instrument import Instrument
 from core.inventory import Inventory
 from invsync.live.journal import Journal
-from invsync.live.journaled import JournaledInventory, apply_row, rebuild
+from invsync.live.journaled import rebuild
 from invsync.live.loopback.faults import Faults
-from invsync.live.records import CODECS, Row
+from invsync.live.records import CODECS
 from invsync.live.replay import state_digest
 from tests.live import test_venue_runner as matrix
+from tests.live.kill_points import (
+    Kill,
+    Records,
+    assert_rows_are_recorded,
+    child,
+    kill_loop,
+    prefix_states,
+)
 
 KILLS = int(os.environ.get("INVSYNC_VENUE_CRASH_KILLS", "100"))
 SEED = int(os.environ.get("INVSYNC_SEED", "1"))
@@ -60,7 +65,6 @@ NO_CHECKPOINT = attrs.evolve(matrix.CONFIG, checkpoint_every=0)
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
-Records = list[tuple[str, str, str]]
 Raw = tuple[dict[str, Decimal], dict[str, dict[str, Decimal]]]  # cumulative, trades
 
 
@@ -207,55 +211,6 @@ def _record(tmp: Path, make: Any, instrument: Instrument, unit: Decimal) -> tupl
     return records, codec
 
 
-def _child(
-    path: Path,
-    codec: str,
-    instrument: Instrument,
-    records: Records,
-    start: int,
-    wfd: int,
-    keys: tuple[str, ...],
-) -> None:
-    out = os.fdopen(wfd, "w", buffering=1)
-    journal = Journal(path, codec=codec, instruments=[instrument])
-
-    def ack(row: Row, events: Any, error: Any) -> None:
-        out.write(f"ack {int(row.source.rpartition('#')[2])} {_hash(book.inventory, keys)}\n")
-
-    book = JournaledInventory(journal, checkpoint_every=CHECKPOINT_EVERY, on_apply=ack)
-    out.write(f"restored {_hash(book.inventory, keys)}\n")
-    for i in range(start, len(records)):
-        kind, source, body = records[i]
-        book.ingest(kind, f"{source}#{i}", body)
-    out.write("done\n")
-    out.flush()
-
-
-def _kill_at(pid: int, rfd: int, target: int, deadline: float) -> list[str]:
-    buf, lines, killed = b"", [], False
-    while True:
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            raise AssertionError(f"seed {SEED}: child {pid} hung")
-        ready, _, _ = select.select([rfd], [], [], 0.5)
-        if not ready:
-            continue
-        chunk = os.read(rfd, 65536)
-        if not chunk:
-            break
-        *complete, buf = (buf + chunk).split(b"\n")
-        for raw in complete:
-            line = raw.decode()
-            lines.append(line)
-            if not killed and line.startswith("ack ") and int(line.split()[1]) >= target:
-                os.kill(pid, signal.SIGKILL)
-                killed = True
-    if not killed:
-        os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    return lines
-
-
 VENUES: dict[str, tuple[Any, Instrument, Decimal, Callable[[str, str, Raw], None]]] = {
     "binance_usdm": (lambda f: matrix._usdm(f, SEED), matrix.BTCUSDT, Decimal(1), _usdm_raw),
     "bybit": (lambda f: matrix._bybit(f, SEED), matrix.BTCUSDT, Decimal(1), _bybit_raw),
@@ -272,75 +227,61 @@ def test_kill_9_of_a_venue_runner_journal_loses_nothing_acknowledged(
     assert codec == venue and len(records) > 30, f"seed {SEED}: {venue}: {len(records)} rows"
     keys = tuple(dict.fromkeys(json.loads(b)["cid"] for k, _, b in records if k == "intent"))
     decode = CODECS[codec]
-    ref = Inventory([instrument])
-    prefix = [_hash(ref, keys)]
-    for i, (kind, source, body) in enumerate(records):
-        apply_row(ref, decode, Row(i + 1, kind, source, body))
-        prefix.append(_hash(ref, keys))
-    rng = random.Random(f"{SEED}/{venue}")
-    kills = batches = in_flight = checked = 0
+    prefix = prefix_states(records, decode, instrument, keys, _hash)
+    in_flight = checked = 0
     t0 = time.monotonic()
-    while kills < KILLS:
-        batches += 1
-        path = tmp_path / f"crash-{batches}.journal"
-        n = 0
-        while n < len(records) and kills < KILLS:
-            target = rng.randint(n, min(len(records) - 1, n + 25))
-            rfd, wfd = os.pipe()
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:  # the child: never returns into pytest
-                code = 0
-                try:
-                    os.close(rfd)
-                    _child(path, codec, instrument, records, n, wfd, keys)
-                except BaseException:
-                    code = 1
-                os._exit(code)
-            os.close(wfd)
-            try:
-                lines = _kill_at(pid, rfd, target, time.monotonic() + 30)
-            finally:
-                os.close(rfd)
-            kills += 1
-            where = f"seed {SEED} {venue} batch {batches} kill {kills} (resumed at {n})"
-            restored = next((ln.split()[1] for ln in lines if ln.startswith("restored ")), None)
-            assert restored == prefix[n], f"{where}: the restarted process replayed another state"
-            acks = [ln.split() for ln in lines if ln.startswith("ack ")]
-            acked = int(acks[-1][1]) if acks else n - 1
-            journal = Journal(path)
-            try:
-                assert journal.gaps() == [], f"{where}: journal not contiguous"
-                rows = list(journal.rows())
-                body_rows = [r for r in rows if r.kind != "checkpoint"]
-                first = 0
-                if rows and rows[0].kind == "checkpoint":
-                    first = int(json.loads(rows[0].body)["last_source"].rpartition("#")[2]) + 1
-                for k, r in enumerate(body_rows):
-                    kind, source, body = records[first + k]
-                    assert (r.kind, r.source, r.body) == (kind, f"{source}#{first + k}", body), (
-                        f"{where}: row {r.seq} is not recorded row {first + k}"
-                    )
-                got = first + len(body_rows)
-                assert acked + 1 <= got <= acked + 2, f"{where}: journal {got}, acked {acked}"
-                inv, _ = rebuild(journal)
-            finally:
-                journal.close()
-            h = _hash(inv, keys)
-            if got == acked + 1 and acks:
-                assert h == acks[-1][2], f"{where}: replay differs from the state before the kill"
-            else:
-                in_flight += 1
-            assert h == prefix[got], f"{where}: replay differs from the prefix's state"
-            for oid, expected in _filled_by_raw(read, records, got).items():
-                o = inv.order(oid)
-                if o is not None:
-                    checked += 1
-                    assert o.filled_quantity == expected, (
-                        f"{where}: order {oid} filled {o.filled_quantity}, raw says {expected}"
-                    )
-            n = got
+
+    def run_child(path: Path, start: int, wfd: int) -> None:
+        child(
+            path,
+            codec,
+            instrument,
+            records,
+            start,
+            wfd,
+            keys,
+            checkpoint_every=CHECKPOINT_EVERY,
+            state_hash=_hash,
+        )
+
+    def check(kill: Kill) -> int:
+        nonlocal in_flight, checked
+        n = kill.resumed_at
+        where = f"seed {SEED} {venue} batch {kill.batch} kill {kill.number} (resumed at {n})"
+        assert kill.restored == prefix[n], f"{where}: the restarted process replayed another state"
+        acks, acked = kill.acks, kill.acked
+        journal = Journal(kill.path)
+        try:
+            assert journal.gaps() == [], f"{where}: journal not contiguous"
+            rows = list(journal.rows())
+            body_rows = [r for r in rows if r.kind != "checkpoint"]
+            first = 0
+            if rows and rows[0].kind == "checkpoint":
+                first = int(json.loads(rows[0].body)["last_source"].rpartition("#")[2]) + 1
+            assert_rows_are_recorded(body_rows, records, first, where)
+            got = first + len(body_rows)
+            assert acked + 1 <= got <= acked + 2, f"{where}: journal {got}, acked {acked}"
+            inv, _ = rebuild(journal)
+        finally:
+            journal.close()
+        h = _hash(inv, keys)
+        if got == acked + 1 and acks:
+            assert h == acks[-1][2], f"{where}: replay differs from the state before the kill"
+        else:
+            in_flight += 1
+        assert h == prefix[got], f"{where}: replay differs from the prefix's state"
+        for oid, expected in _filled_by_raw(read, records, got).items():
+            o = inv.order(oid)
+            if o is not None:
+                checked += 1
+                assert o.filled_quantity == expected, (
+                    f"{where}: order {oid} filled {o.filled_quantity}, raw says {expected}"
+                )
+        return got
+
+    kills, batches = kill_loop(
+        tmp_path, records, KILLS, random.Random(f"{SEED}/{venue}"), 25, run_child, check, SEED
+    )
     assert checked > KILLS, f"seed {SEED}: {venue}: only {checked} fill checks ran"
     print(
         f"\n{venue} crash safety: {kills} kill -9 in {batches} batches over {len(records)} rows "

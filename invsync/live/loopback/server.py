@@ -10,7 +10,6 @@ responses and pushes never interleave inside a frame and keep their order.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import heapq
 import json
@@ -28,7 +27,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from core.instrument import Instrument
 from invsync.live.loopback import auth, encode
 from invsync.live.loopback.encode import Clock, OrderMeta
-from invsync.live.loopback.faults import FaultDice, Faults, PushPlan, RestPlan
+from invsync.live.loopback.faults import Faults, PushPlan, RestPlan
 from invsync.live.loopback.limits import WS_WEIGHTS, WeightBudget, weight
 from invsync.live.loopback.serving import Handler, LoopbackServer, Writer
 from models.exchange import ExchangeModel, ModelOrder, Rejection, Trade
@@ -264,17 +263,18 @@ class LoopbackExchange(LoopbackServer[_Connection]):
         # check_model: the model asserts its invariants after every change (a scan of every
         # order it ever held); off, a long session with many orders stays fast.
         self.model = ExchangeModel(insts, balances, prices=prices, seed=seed, check=check_model)
-        self.seed = seed
-        self.faults = faults if faults is not None else Faults()
-        super().__init__(host, port)
-        self._key = api_key
-        self._secret = api_secret
-        self.fee_rate = fee_rate
+        super().__init__(
+            seed=seed,
+            faults=faults,
+            api_key=api_key,
+            api_secret=api_secret,
+            host=host,
+            port=port,
+            fee_rate=fee_rate,
+        )
         self.heartbeat = heartbeat
         self.clock = Clock(time_base_ms)
         self.budget = WeightBudget(limit=weight_limit, window=weight_window)
-        self.dice = FaultDice(seed)
-        self.stats: collections.Counter[str] = collections.Counter()
         self.meta: dict[str, OrderMeta] = {}
         self._by_client_id: dict[str, str] = {}
         self._ids = random.Random(f"loopback/{seed}/ids")

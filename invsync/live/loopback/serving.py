@@ -10,11 +10,15 @@ these, so a leaked socket or a stop that hangs is fixed once.
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from types import TracebackType
 from typing import Generic, Self, TypeVar
 
 from aiohttp import WSCloseCode, web
+
+from invsync.live.loopback.faults import FaultDice, Faults
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -81,14 +85,33 @@ W = TypeVar("W", bound=Writer)
 
 
 class LoopbackServer(Generic[W]):
-    """An aiohttp server on ``host:port`` (``port=0``: a free one) with tracked connections."""
+    """An aiohttp server on ``host:port`` (``port=0``: a free one) with tracked connections,
+    the account's keys, the fee rate and the seeded fault layer (``dice``, counted in
+    ``stats``)."""
 
     #: How ``stop`` closes each connection (``Writer.close_soon``'s ``how``).
     farewell = "close"
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        faults: Faults | None,
+        api_key: str,
+        api_secret: str,
+        host: str,
+        port: int,
+        fee_rate: Decimal,
+    ) -> None:
+        self.seed = seed
+        self.faults = faults if faults is not None else Faults()
+        self.dice = FaultDice(seed)
+        self.stats: collections.Counter[str] = collections.Counter()
+        self._key = api_key
+        self._secret = api_secret
         self.host = host
         self.port = port
+        self.fee_rate = fee_rate
         self.connections: set[W] = set()
         self._runner: web.AppRunner | None = None
 

@@ -12,7 +12,6 @@ draw a ``RestPlan`` (429, 5xx, timeout; a mutation's outcome then executed or no
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import json
 import time
@@ -24,7 +23,7 @@ from aiohttp import web
 
 from core import events as ev
 from core.instrument import Instrument
-from invsync.live.loopback.faults import FaultDice, Faults, PushPlan, RestPlan
+from invsync.live.loopback.faults import Faults, PushPlan, RestPlan
 from invsync.live.loopback.serving import Handler, LoopbackServer, Writer
 from invsync.live.venues.wire import Clock
 from models.exchange import ExchangeModel, ModelOrder, Rejection, Trade
@@ -144,17 +143,18 @@ class DerivativeLoopback(LoopbackServer[Connection]):
         self.model = ExchangeModel(
             insts, balances, prices=prices, seed=seed, **dict(model_options or {})
         )
-        self.seed = seed
-        self.faults = faults if faults is not None else Faults()
-        super().__init__(host, port)
-        self._key = api_key
-        self._secret = api_secret
+        super().__init__(
+            seed=seed,
+            faults=faults,
+            api_key=api_key,
+            api_secret=api_secret,
+            host=host,
+            port=port,
+            fee_rate=fee_rate,
+        )
         self._passphrase = passphrase
-        self.fee_rate = fee_rate
         base = int(time.time() * 1000) if time_base_ms is None else time_base_ms
         self.clock = Clock(base)
-        self.dice = FaultDice(seed)
-        self.stats: collections.Counter[str] = collections.Counter()
         self.encoder = self._encoder()
         self._count = 0
 
