@@ -19,8 +19,8 @@ from typing import Any
 import attrs
 import pytest
 
-from core import inventory as inventory_module
 from core import ledger as ledger_module
+from core.inventory import book as inventory_book
 from core.machines import order as order_machine
 from core.machines.table import Branch, Table
 from proofs import laws, model_check
@@ -112,7 +112,7 @@ def _status_mutant(monkeypatch: pytest.MonkeyPatch) -> None:
         for c in (False, True)
         for ack in (False, True)
     }
-    monkeypatch.setattr(inventory_module, "_ORDER_NEXT", hot)
+    monkeypatch.setattr(inventory_book, "_ORDER_NEXT", hot)  # where order_event reads it
 
 
 def test_model_checker_catches_the_ledger_mutant(monkeypatch: pytest.MonkeyPatch) -> None:

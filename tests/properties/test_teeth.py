@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-import core.inventory as inventory_module
 import core.position as position_module
 from core import Instrument
 from core import events as ev
+from core.inventory import Inventory, book, changes, exposure, intents, state, sync, timeline
 from core.ledger import AssetLedger
 from core.position import PositionBook
 from models.naive import NaiveTracker
@@ -37,7 +37,6 @@ TEETH = settings(
     suppress_health_check=list(HealthCheck),
 )
 
-Inventory = inventory_module.Inventory
 # Typed loosely: hypothesis annotates this function in some releases and not in others.
 _run_machine: Any = run_state_machine_as_test
 Patch = Callable[[pytest.MonkeyPatch], None]
@@ -79,14 +78,14 @@ class _Forgetful(dict[str, Any]):
 
 
 def no_trade_id_dedup(mp: pytest.MonkeyPatch) -> None:
-    original = Inventory._new_order
+    original = book.new_order
 
-    def _new_order(self: Any, ii: int, side: str) -> Any:
-        o = original(self, ii, side)
+    def new_order(st: Any, ii: int, side: str) -> Any:
+        o = original(st, ii, side)
         o.fills = _Forgetful()
         return o
 
-    mp.setattr(Inventory, "_new_order", _new_order)
+    mp.setattr(book, "new_order", new_order)
 
 
 def stale_balance_accepted(mp: pytest.MonkeyPatch) -> None:
@@ -110,24 +109,24 @@ def stale_position_accepted(mp: pytest.MonkeyPatch) -> None:
 
 
 def status_regression_allowed(mp: pytest.MonkeyPatch) -> None:
-    original = Inventory._order_event
+    original = book.order_event
 
-    def _order_event(self: Any, o: Any, event: str, version: int | None = None) -> None:
+    def order_event(st: Any, o: Any, event: str, version: int | None = None) -> None:
         if event == "accepted" and o.state in ("partially_filled", "filled", "canceled", "expired"):
             o.state = "open"  # a late "new" report moves the order back
             return
-        original(self, o, event, version)
+        original(st, o, event, version)
 
-    mp.setattr(Inventory, "_order_event", _order_event)
+    mp.setattr(book, "order_event", order_event)
 
 
 def in_flight_not_in_exposure(mp: pytest.MonkeyPatch) -> None:
-    original = Inventory._widening
+    original = exposure.widening
 
-    def _widening(self: Any) -> Iterator[Any]:
-        return (o for o in original(self) if o.state != "pending_new")
+    def widening(st: Any) -> Iterator[Any]:
+        return (o for o in original(st) if o.state != "pending_new")
 
-    mp.setattr(Inventory, "_widening", _widening)
+    mp.setattr(exposure, "widening", widening)
 
 
 def coverage_off_by_one(mp: pytest.MonkeyPatch) -> None:
@@ -151,43 +150,43 @@ def coverage_off_by_one(mp: pytest.MonkeyPatch) -> None:
 
 
 def cancel_keeps_lock(mp: pytest.MonkeyPatch) -> None:
-    original = Inventory._ended
+    original = book.ended
 
-    def _ended(self: Any, o: Any, version: int | None) -> None:
+    def ended(st: Any, o: Any, version: int | None) -> None:
         if o.state != "canceled":
-            original(self, o, version)
+            original(st, o, version)
             return
         unit, o.lock_unit = o.lock_unit, None  # skip the release of the remaining reserve
         try:
-            original(self, o, version)
+            original(st, o, version)
         finally:
             o.lock_unit = unit
 
-    mp.setattr(Inventory, "_ended", _ended)
+    mp.setattr(book, "ended", ended)
 
 
 def cash_dedup_off(mp: pytest.MonkeyPatch) -> None:
-    original = Inventory._on_cash
+    original = sync.on_cash
     counter = iter(range(1 << 30))
 
-    def _on_cash(self: Any, c: ev.CashChanged) -> None:
+    def on_cash(st: Any, c: ev.CashChanged) -> None:
         original(
-            self,
+            st,
             ev.CashChanged(
                 c.asset, c.total_delta, c.free_delta, c.version, c.reason, f"dup{next(counter)}"
             ),
         )
 
-    mp.setattr(Inventory, "_on_cash", _on_cash)
+    mp.setattr(sync, "on_cash", on_cash)
 
 
 def conditional_not_in_exposure(mp: pytest.MonkeyPatch) -> None:
-    original = Inventory._widening
+    original = exposure.widening
 
-    def _widening(self: Any) -> Iterator[Any]:
-        return (o for o in original(self) if not o.conditional)
+    def widening(st: Any) -> Iterator[Any]:
+        return (o for o in original(st) if not o.conditional)
 
-    mp.setattr(Inventory, "_widening", _widening)
+    mp.setattr(exposure, "widening", widening)
 
 
 def trade_id_coverage_ignored(mp: pytest.MonkeyPatch) -> None:
@@ -200,23 +199,21 @@ def trade_id_coverage_ignored(mp: pytest.MonkeyPatch) -> None:
 
 
 def cid_reuse_collides(mp: pytest.MonkeyPatch) -> None:
-    original = Inventory._on_submitted
+    original = intents.on_submitted
 
-    def _on_submitted(self: Any, s: ev.OrderSubmitted) -> None:
-        prior = self._by_cid.get(s.client_order_id)
-        original(self, s)
+    def on_submitted(st: Any, s: ev.OrderSubmitted) -> None:
+        prior = st.by_cid.get(s.client_order_id)
+        original(st, s)
         if prior is not None and prior.order_id is not None:
             # the reused id's new intent inherits the old order's exchange id
-            self._by_xid[(prior.ii, prior.order_id)] = self._by_cid[s.client_order_id]
+            st.by_xid[(prior.ii, prior.order_id)] = st.by_cid[s.client_order_id]
 
-    mp.setattr(Inventory, "_on_submitted", _on_submitted)
+    mp.setattr(intents, "on_submitted", on_submitted)
 
 
 def _patch_step(mp: pytest.MonkeyPatch, step: Callable[..., Any]) -> None:
     """Plant a position-arithmetic bug where the core calls it (both modules' bindings)."""
     mp.setattr(position_module, "step", step)
-    if hasattr(inventory_module, "step"):
-        mp.setattr(inventory_module, "step", step)
 
 
 def entry_not_averaged(mp: pytest.MonkeyPatch) -> None:
@@ -244,52 +241,52 @@ def close_takes_whole_position(mp: pytest.MonkeyPatch) -> None:
 
 
 def fills_never_complete(mp: pytest.MonkeyPatch) -> None:
-    original = Inventory._order_event
+    original = book.order_event
 
-    def _order_event(self: Any, o: Any, event: str, version: int | None = None) -> None:
+    def order_event(st: Any, o: Any, event: str, version: int | None = None) -> None:
         if event != "fill":
-            original(self, o, event, version)
+            original(st, o, event, version)
             return
         quantity, o.quantity = o.quantity, None  # a fill never sees the quantity reached
         try:
-            original(self, o, event, version)
+            original(st, o, event, version)
         finally:
             o.quantity = quantity
 
-    mp.setattr(Inventory, "_order_event", _order_event)
+    mp.setattr(book, "order_event", order_event)
 
 
 def late_report_moves_price(mp: pytest.MonkeyPatch) -> None:
-    original = Inventory._on_order_reported
+    original = timeline.on_order_reported
 
-    def _on_order_reported(self: Any, r: ev.OrderReported) -> None:
-        original(self, r)
-        o = self._find(r.order_id, r.client_order_id)
+    def on_order_reported(st: Any, r: ev.OrderReported) -> None:
+        original(st, r)
+        o = book.find(st, r.order_id, r.client_order_id)
         if o is not None and o.state not in ("filled", "canceled", "expired", "rejected"):
             o.price = r.price  # whatever the report's age
 
-    mp.setattr(Inventory, "_on_order_reported", _on_order_reported)
+    mp.setattr(timeline, "on_order_reported", on_order_reported)
 
 
 def remaining_kept_after_end(mp: pytest.MonkeyPatch) -> None:
-    original = Inventory._view
+    original = exposure.view
 
-    def _view(self: Any, o: Any) -> Any:
-        view = original(self, o)
+    def view(o: Any) -> Any:
+        got = original(o)
         if o.quantity is None:
-            return view
-        return attrs.evolve(view, remaining_quantity=o.quantity - view.filled_quantity)
+            return got
+        return attrs.evolve(got, remaining_quantity=o.quantity - got.filled_quantity)
 
-    mp.setattr(Inventory, "_view", _view)
+    mp.setattr(exposure, "view", view)
 
 
 def idless_cash_by_amount(mp: pytest.MonkeyPatch) -> None:
-    def _on_cash(self: Any, c: ev.CashChanged) -> None:
+    def on_cash(st: Any, c: ev.CashChanged) -> None:
         # Without a venue id, deduplicated by asset and amount only (the version forgotten).
         key = ("c", c.change_id) if c.change_id else ("c", c.asset, c.total_delta, c.free_delta)
-        self._ledger(c.asset).add(key, c.version, c.total_delta, c.free_delta, None, None)
+        changes.ledger(st, c.asset).add(key, c.version, c.total_delta, c.free_delta, None, None)
 
-    mp.setattr(Inventory, "_on_cash", _on_cash)
+    mp.setattr(sync, "on_cash", on_cash)
 
 
 def rebate_charged(mp: pytest.MonkeyPatch) -> None:
@@ -304,7 +301,7 @@ def rebate_charged(mp: pytest.MonkeyPatch) -> None:
 
 
 def unseen_ignores_known_fills(mp: pytest.MonkeyPatch) -> None:
-    original = inventory_module._Order.unseen
+    original = state._Order.unseen
 
     def unseen(self: Any) -> Any:
         u = original(self)
@@ -312,7 +309,7 @@ def unseen_ignores_known_fills(mp: pytest.MonkeyPatch) -> None:
             return u
         return u + self.known_filled  # a live order's heard fills widen the range again
 
-    mp.setattr(inventory_module._Order, "unseen", unseen)
+    mp.setattr(state._Order, "unseen", unseen)
 
 
 #: name -> (the planted bug, the world that must catch it, the property that must fail).
