@@ -182,14 +182,22 @@ def on_amend_failed(st: State, a: ev.AmendFailed) -> None:
         new = _chain(st, o, start, rest)
         new.since, new.seen = chain.since, chain.seen
         set_amending(st, o, new)
-        pos, at = new.reached()
-        if pos == len(new.states) - 1:
-            set_amending(st, o, None, at)  # a report already showed it
+        answer_if_taken(st, o, new)  # a report may already show its last state
     else:
         set_amending(st, o, None)
     if o.fills:
         # Fills may reach the size the venue kept: they ended it, at the newest of them.
-        book.filled_up(st, o, max(f.version for f in o.fills.values()))
+        book.filled_up(st, o, o.last_fill_version())
+
+
+def answer_if_taken(st: State, o: _Order, chain: _Amend) -> bool:
+    """If the reports heard show the venue took the chain's last amend, the chain is
+    answered (dated by the report that showed it): True; else False."""
+    pos, at = chain.reached()
+    if pos != len(chain.states) - 1:
+        return False
+    set_amending(st, o, None, at)
+    return True
 
 
 def set_amending(st: State, o: _Order, amend: _Amend | None, answered: int | None = None) -> None:

@@ -139,7 +139,7 @@ def on_fill(st: State, f: ev.FillReported) -> None:
             if cap is not None and o.filled >= cap:
                 # It ends with its last fill on the venue, which may be one heard
                 # before this one: an amend in flight may have come up to then.
-                v = max(x.version for x in o.fills.values())
+                v = o.last_fill_version()
         book.order_event(st, o, "fill", v)
         if ends:
             book.order_event(st, o, "done", v)

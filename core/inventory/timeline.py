@@ -252,10 +252,7 @@ def on_order_reported(st: State, r: ev.OrderReported) -> None:
         a = o.amending
         if v > a.since:
             a.seen.append((v, r.quantity, r.price))
-        pos, at = a.reached()
-        if pos == len(a.states) - 1:
-            amends.set_amending(st, o, None, at)  # the venue took the last amend
-        else:
+        if not amends.answer_if_taken(st, o, a):
             spot.refresh_unlocks(st, o)  # fills older than this report were not amended
     if o.unheard is not None:
         amends.heard(st, o, r.quantity, r.price)
