@@ -574,6 +574,32 @@ class Runner:
                 }
         if fields:
             out["orders"] = fields
+        positions = self._position_diff(snap)
+        if positions:
+            out["positions"] = positions
+        return out
+
+    def _position_diff(self, snap: ev.SnapshotTaken) -> dict[str, Any]:
+        """Signed quantity and entry price of each derivative, local vs venue. A position
+        the snapshot omits is flat only when its positions part is complete."""
+        inv = self.inventory
+        venue = {p.symbol: p for p in snap.positions}
+        out: dict[str, Any] = {}
+        for inst in inv.instruments:
+            if not inst.is_derivative:
+                continue
+            reported = venue.get(inst.symbol)
+            if reported is None and not snap.positions_complete:
+                continue
+            theirs = (Decimal(0), Decimal(0))
+            if reported is not None and reported.quantity != 0:
+                theirs = (reported.quantity, reported.entry_price)  # flat has no entry price
+            local = inv.position(inst.symbol)
+            if (local.quantity, local.entry_price) != theirs:
+                out[inst.symbol] = {
+                    "local": [str(local.quantity), str(local.entry_price)],
+                    "venue": [str(theirs[0]), str(theirs[1])],
+                }
         return out
 
     async def _reconcile_loop(self) -> None:

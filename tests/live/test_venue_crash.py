@@ -17,6 +17,7 @@ JSON independently of the codec). ``INVSYNC_VENUE_CRASH_KILLS`` sets kills per v
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -37,7 +38,7 @@ from invsync.live.journaled import rebuild
 from invsync.live.loopback.faults import Faults
 from invsync.live.records import CODECS
 from invsync.live.replay import state_digest
-from tests.live import test_venue_runner as matrix
+from tests.live import venue_accounts as matrix
 from tests.live.kill_points import (
     Kill,
     Records,
@@ -212,9 +213,13 @@ def _record(tmp: Path, make: Any, instrument: Instrument, unit: Decimal) -> tupl
 
 
 VENUES: dict[str, tuple[Any, Instrument, Decimal, Callable[[str, str, Raw], None]]] = {
-    "binance_usdm": (lambda f: matrix._usdm(f, SEED), matrix.BTCUSDT, Decimal(1), _usdm_raw),
-    "bybit": (lambda f: matrix._bybit(f, SEED), matrix.BTCUSDT, Decimal(1), _bybit_raw),
-    "okx": (lambda f: matrix._okx(f, SEED), matrix.SWAP, Decimal("0.01"), _okx_raw),
+    venue: (
+        functools.partial(matrix.account, venue, seed=SEED),
+        matrix.INSTRUMENT[venue],
+        matrix.UNIT[venue],
+        read,
+    )
+    for venue, read in (("binance_usdm", _usdm_raw), ("bybit", _bybit_raw), ("okx", _okx_raw))
 }
 
 

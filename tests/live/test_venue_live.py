@@ -23,25 +23,16 @@ import pytest
 
 from core import events as ev
 from core.adapters import binance_usdm, bybit, okx
-from core.instrument import Instrument
 from core.inventory import Inventory
 from invsync.live.loopback.venues.binance_usdm import BinanceUsdmLoopback
 from invsync.live.loopback.venues.bybit import BybitLoopback
 from invsync.live.loopback.venues.okx import OkxLoopback
 from invsync.live.records import CODECS, Row
 from invsync.live.venue import StreamEnded
-from invsync.live.venues.binance_usdm.venue import BinanceUsdmVenue
-from invsync.live.venues.bybit.venue import BybitVenue
-from invsync.live.venues.credentials import Credentials
-from invsync.live.venues.okx.venue import OkxVenue
+from tests.live.venue_accounts import BTCUSDT, KEY, SWAP, client, loopback
 
 T = TypeVar("T")
 D = Decimal
-KEY, SECRET, PASS = "loopback-key", "loopback-secret", "loopback-pass"
-BTCUSDT = Instrument(symbol="BTCUSDT", kind="linear", base="BTC", quote="USDT")
-SWAP = Instrument(
-    symbol="BTC-USDT-SWAP", kind="linear", base="BTC", quote="USDT", contract_size=D("0.01")
-)
 
 
 def run(coro: Coroutine[Any, Any, T], timeout: float = 20.0) -> T:
@@ -58,22 +49,10 @@ def answer_events(codec: str, op: str, reply: Any, cid: str) -> list[ev.Event]:
 # --- Bybit ------------------------------------------------------------------------------------
 
 
-def _bybit_venue(ex: BybitLoopback, secret: str = SECRET) -> BybitVenue:
-    return BybitVenue(
-        rest_url=ex.rest_url,
-        ws_url=ex.ws_private_url,
-        credentials=Credentials(KEY, secret),
-        instruments=[BTCUSDT],
-        timeout=2.0,
-    )
-
-
 def test_bybit_failed_auth_ends_the_stream_and_makes_the_account_stale() -> None:
     async def go() -> None:
-        async with BybitLoopback(
-            [BTCUSDT], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET
-        ) as ex:
-            venue = _bybit_venue(ex, "wrong-secret")
+        async with loopback(BybitLoopback) as ex:
+            venue = client("bybit", ex, secret="wrong-secret")
             with pytest.raises(StreamEnded, match="auth failed"):
                 async with venue.subscribe():
                     pass
@@ -99,14 +78,8 @@ def test_bybit_failed_auth_ends_the_stream_and_makes_the_account_stale() -> None
 
 def test_bybit_requests_are_signed_and_answers_read_by_the_codec() -> None:
     async def go() -> None:
-        async with BybitLoopback(
-            [BTCUSDT],
-            {"USDT": D("100")},
-            prices={"BTCUSDT": D("100")},
-            api_key=KEY,
-            api_secret=SECRET,
-        ) as ex:
-            venue = _bybit_venue(ex)
+        async with loopback(BybitLoopback, price=D("100")) as ex:
+            venue = client("bybit", ex)
             placed = await venue.place("BTCUSDT", "buy", D("1"), D("90"), "q1")
             assert placed.ok and answer_events("bybit", "place", placed, "q1") == []
             found = answer_events("bybit", "query", await venue.query("BTCUSDT", "q1", None), "q1")
@@ -121,7 +94,7 @@ def test_bybit_requests_are_signed_and_answers_read_by_the_codec() -> None:
             gone = await venue.cancel("BTCUSDT", "no", None)
             [refused] = answer_events("bybit", "cancel", gone, "no")
             assert isinstance(refused, ev.CancelFailed) and "110001" in refused.reason
-            wrong = _bybit_venue(ex, "bad")
+            wrong = client("bybit", ex, secret="bad")
             [bad] = answer_events(
                 "bybit", "place", await wrong.place("BTCUSDT", "buy", D(1), D(90), "q2"), "q2"
             )
@@ -135,22 +108,10 @@ def test_bybit_requests_are_signed_and_answers_read_by_the_codec() -> None:
 # --- OKX ------------------------------------------------------------------------------------
 
 
-def _okx_venue(ex: OkxLoopback, passphrase: str = PASS) -> OkxVenue:
-    return OkxVenue(
-        rest_url=ex.rest_url,
-        ws_url=ex.ws_private_url,
-        credentials=Credentials(KEY, SECRET, passphrase),
-        instruments=[SWAP],
-        timeout=2.0,
-    )
-
-
 def test_okx_failed_login_ends_the_stream_and_makes_the_account_stale() -> None:
     async def go() -> None:
-        async with OkxLoopback(
-            [SWAP], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET, passphrase=PASS
-        ) as ex:
-            venue = _okx_venue(ex, "wrong-pass")
+        async with loopback(OkxLoopback) as ex:
+            venue = client("okx", ex, passphrase="wrong-pass")
             with pytest.raises(StreamEnded, match="60009"):
                 async with venue.subscribe():
                     pass
@@ -175,15 +136,8 @@ def test_okx_failed_login_ends_the_stream_and_makes_the_account_stale() -> None:
 
 def test_okx_subscription_acks_then_pushes_flow() -> None:
     async def go() -> None:
-        async with OkxLoopback(
-            [SWAP],
-            {"USDT": D("100")},
-            prices={SWAP.symbol: D("100")},
-            api_key=KEY,
-            api_secret=SECRET,
-            passphrase=PASS,
-        ) as ex:
-            venue = _okx_venue(ex)
+        async with loopback(OkxLoopback, price=D("100")) as ex:
+            venue = client("okx", ex)
             async with venue.subscribe() as stream:
                 texts = stream.messages()
                 acks = [json.loads((await anext(texts))[1]) for _ in range(5)]
@@ -204,12 +158,10 @@ def test_okx_subscription_acks_then_pushes_flow() -> None:
 
 def test_okx_snapshot_brings_funding_and_transfers_as_cash_changes_from_bills() -> None:
     async def go() -> None:
-        async with OkxLoopback(
-            [SWAP], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET, passphrase=PASS
-        ) as ex:
+        async with loopback(OkxLoopback) as ex:
             ex.funding(SWAP.symbol, D("-1.5"))
             ex.model.deposit("USDT", D("20"))
-            venue = _okx_venue(ex)
+            venue = client("okx", ex)
             replies = await venue.snapshot([SWAP.symbol])
             body = {
                 "account": replies["account"].text,
@@ -235,25 +187,10 @@ def test_okx_snapshot_brings_funding_and_transfers_as_cash_changes_from_bills() 
 # --- Binance USD-M ----------------------------------------------------------------------------
 
 
-def _usdm_venue(
-    ex: BinanceUsdmLoopback, keepalive: float = 1800.0, secret: str = SECRET, max_age: float = 3600
-) -> BinanceUsdmVenue:
-    return BinanceUsdmVenue(
-        rest_url=ex.rest_url,
-        ws_base=f"{ex.ws_base}/private",
-        credentials=Credentials(KEY, secret),
-        timeout=2.0,
-        keepalive=keepalive,
-        max_age=max_age,
-    )
-
-
 def test_usdm_connection_is_replaced_at_its_age_limit() -> None:
     async def go() -> None:
-        async with BinanceUsdmLoopback(
-            [BTCUSDT], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET
-        ) as ex:
-            venue = _usdm_venue(ex, max_age=0.2)
+        async with loopback(BinanceUsdmLoopback) as ex:
+            venue = client("binance_usdm", ex, max_age=0.2)
             async with venue.subscribe() as stream:
                 with pytest.raises(StreamEnded) as ended:
                     async for _ in stream.messages():
@@ -266,10 +203,8 @@ def test_usdm_connection_is_replaced_at_its_age_limit() -> None:
 
 def test_usdm_listen_key_is_kept_alive_and_a_lost_key_ends_the_stream() -> None:
     async def go() -> None:
-        async with BinanceUsdmLoopback(
-            [BTCUSDT], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET
-        ) as ex:
-            venue = _usdm_venue(ex, keepalive=0.05)
+        async with loopback(BinanceUsdmLoopback) as ex:
+            venue = client("binance_usdm", ex, keepalive=0.05)
             async with venue.subscribe() as stream:
                 assert ex.ready_connections == 1
                 await asyncio.sleep(0.3)
@@ -285,10 +220,8 @@ def test_usdm_listen_key_is_kept_alive_and_a_lost_key_ends_the_stream() -> None:
 
 def test_usdm_listen_key_expired_ends_the_stream_at_once_and_a_new_key_is_made() -> None:
     async def go() -> None:
-        async with BinanceUsdmLoopback(
-            [BTCUSDT], {"USDT": D("100")}, api_key=KEY, api_secret=SECRET
-        ) as ex:
-            venue = _usdm_venue(ex)
+        async with loopback(BinanceUsdmLoopback) as ex:
+            venue = client("binance_usdm", ex)
             async with venue.subscribe() as stream:
                 first = ex.listen_key
                 ex.expire_listen_keys()
@@ -311,14 +244,8 @@ def test_usdm_listen_key_expired_ends_the_stream_at_once_and_a_new_key_is_made()
 
 def test_usdm_requests_are_signed_and_answers_read_by_the_codec() -> None:
     async def go() -> None:
-        async with BinanceUsdmLoopback(
-            [BTCUSDT],
-            {"USDT": D("100")},
-            prices={"BTCUSDT": D("100")},
-            api_key=KEY,
-            api_secret=SECRET,
-        ) as ex:
-            venue = _usdm_venue(ex)
+        async with loopback(BinanceUsdmLoopback, price=D("100")) as ex:
+            venue = client("binance_usdm", ex)
             placed = await venue.place("BTCUSDT", "sell", D("1"), D("110"), "u1")
             [report] = answer_events("binance_usdm", "place", placed, "u1")
             assert isinstance(report, ev.OrderReported) and report.status == "new"
@@ -341,7 +268,7 @@ def test_usdm_requests_are_signed_and_answers_read_by_the_codec() -> None:
                 "binance_usdm", "query", await venue.query("BTCUSDT", "a/b:c.d", None), "a/b:c.d"
             )
             assert [e.client_order_id for e in found] == ["a/b:c.d"]  # type: ignore[union-attr]
-            wrong = _usdm_venue(ex, secret="bad")
+            wrong = client("binance_usdm", ex, secret="bad")
             bad = await wrong.place("BTCUSDT", "buy", D("1"), D("90"), "u2")
             [failed] = answer_events("binance_usdm", "place", bad, "u2")
             assert isinstance(failed, ev.SubmissionFailed) and "-1022" in failed.reason

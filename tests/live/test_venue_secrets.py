@@ -11,6 +11,7 @@ refused stream.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from decimal import Decimal
@@ -19,75 +20,33 @@ from typing import Any
 
 import pytest
 
-from core.instrument import Instrument
 from core.inventory import Inventory
 from invsync.live.loopback.venues.base import DerivativeLoopback
-from invsync.live.loopback.venues.binance_usdm import BinanceUsdmLoopback
-from invsync.live.loopback.venues.bybit import BybitLoopback
-from invsync.live.loopback.venues.okx import OkxLoopback
 from invsync.live.runner import Runner
 from invsync.live.venue import StreamEnded
 from invsync.live.venues.binance_usdm import signing as usdm_signing
-from invsync.live.venues.binance_usdm.venue import BinanceUsdmVenue
 from invsync.live.venues.bybit import signing as bybit_signing
-from invsync.live.venues.bybit.venue import BybitVenue
-from invsync.live.venues.credentials import Credentials
 from invsync.live.venues.okx import signing as okx_signing
-from invsync.live.venues.okx.venue import OkxVenue
-from tests.live.test_venue_runner import CONFIG, SWAP
+from tests.live.venue_accounts import CONFIG, INSTRUMENT, LOOPBACKS, UNIT, client, loopback
 
 D = Decimal
 KEY, SECRET, PASS = "KEY-7f3a91c2", "SECRET-9b1c44e0", "PASS-2d4e8a17"
-LINEAR = Instrument(symbol="BTCUSDT", kind="linear", base="BTC", quote="USDT")
 
 
-def _usdm(bad: bool = False) -> tuple[DerivativeLoopback, Callable[[DerivativeLoopback], Any]]:
-    ex = BinanceUsdmLoopback(
-        [LINEAR], {"USDT": D(1000)}, prices={"BTCUSDT": D(100)}, api_key=KEY, api_secret=SECRET
+def _account(
+    venue: str, bad: bool = False
+) -> tuple[DerivativeLoopback, Callable[[DerivativeLoopback], Any]]:
+    """The venue's loopback with these credentials, and its client (``bad``: wrong secret)."""
+    ex = loopback(
+        LOOPBACKS[venue], balance="1000", price=D(100), key=KEY, secret=SECRET, passphrase=PASS
     )
-    creds = Credentials(KEY, SECRET + ("x" if bad else ""))
-    return ex, lambda lb: BinanceUsdmVenue(
-        rest_url=lb.rest_url, ws_base=f"{lb.ws_base}/private", credentials=creds, timeout=2.0
-    )
-
-
-def _bybit(bad: bool = False) -> tuple[DerivativeLoopback, Callable[[DerivativeLoopback], Any]]:
-    ex = BybitLoopback(
-        [LINEAR], {"USDT": D(1000)}, prices={"BTCUSDT": D(100)}, api_key=KEY, api_secret=SECRET
-    )
-    creds = Credentials(KEY, SECRET + ("x" if bad else ""))
-    return ex, lambda lb: BybitVenue(
-        rest_url=lb.rest_url,
-        ws_url=f"{lb.ws_base}/v5/private",
-        credentials=creds,
-        instruments=[LINEAR],
-        timeout=2.0,
-    )
-
-
-def _okx(bad: bool = False) -> tuple[DerivativeLoopback, Callable[[DerivativeLoopback], Any]]:
-    ex = OkxLoopback(
-        [SWAP],
-        {"USDT": D(1000)},
-        prices={SWAP.symbol: D(100)},
-        api_key=KEY,
-        api_secret=SECRET,
-        passphrase=PASS,
-    )
-    creds = Credentials(KEY, SECRET + ("x" if bad else ""), PASS)
-    return ex, lambda lb: OkxVenue(
-        rest_url=lb.rest_url,
-        ws_url=f"{lb.ws_base}/ws/v5/private",
-        credentials=creds,
-        instruments=[SWAP],
-        timeout=2.0,
-    )
+    secret = SECRET + ("x" if bad else "")
+    return ex, lambda lb: client(venue, lb, key=KEY, secret=secret, passphrase=PASS)
 
 
 VENUES = {
-    "binance_usdm": (_usdm, LINEAR, D(1)),
-    "bybit": (_bybit, LINEAR, D(1)),
-    "okx": (_okx, SWAP, D("0.01")),
+    venue: (functools.partial(_account, venue), INSTRUMENT[venue], UNIT[venue])
+    for venue in ("binance_usdm", "bybit", "okx")
 }
 
 
