@@ -15,7 +15,7 @@ import pytest
 
 from core import Instrument, InvalidEvent, Inventory
 from core import events as ev
-from core.inventory import _fill_after
+from core.inventory.state import _fill_after
 from core.requests import QueryOrder
 from core.views import Balance, Exposure, Position
 from tests.core.builders import PERP, D, bal, fill, report, spot
