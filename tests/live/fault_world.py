@@ -183,7 +183,7 @@ async def _world(
             await asyncio.sleep(0.1)
             if not runner.quiet():
                 cell.p2.append("runner never quiet: " + repr(runner.inventory.requests()))
-            _check_p2(ex, runner.inventory, cids, cell)
+            cell.p2.extend(spot_differences(ex, runner.inventory, cids))
             cell.runner = dict(runner.counters)
             journal_seqs = [r.seq for r in runner.journal.rows()]
             cell.rows = len(journal_seqs)
@@ -250,32 +250,34 @@ async def _bot_step(
         cell.bot["refused locally"] += 1
 
 
-def _check_p2(ex: Any, inv: Inventory, cids: list[str], cell: Cell) -> None:
+def spot_differences(ex: Any, inv: Inventory, cids: list[str]) -> list[str]:
+    """P2 on a spot account: where the Inventory differs from the loopback's model
+    (balances, the set of open orders, each bot order's status and filled quantity)."""
+    diffs = []
     for asset in ASSETS:
         true, local = ex.model.balance(asset), inv.balance(asset)
         if (true.total, true.free, true.locked) != (local.total, local.free, local.locked):
-            cell.p2.append(f"P2 balance {asset}: local {local} != true {true}")
+            diffs.append(f"P2 balance {asset}: local {local} != true {true}")
     venue_open = {str(ex.order_id_of(o.order_id)) for o in ex.model.open_orders()}
-    local_open = {o.order_id for o in inv.open_orders()}
+    local_open = {str(o.order_id) for o in inv.open_orders()}
     if venue_open != local_open:
-        cell.p2.append(
-            f"P2 open orders: local {sorted(map(str, local_open))} != {sorted(venue_open)}"
-        )
+        diffs.append(f"P2 open orders: local {sorted(local_open)} != {sorted(venue_open)}")
     for cid in cids:
         mo = ex.model.order(cid)
         lo = inv.order(cid)
         if mo is None:
             if lo is not None and lo.status != "rejected":
-                cell.p2.append(f"P2 order {cid}: never placed, local {lo.status}")
+                diffs.append(f"P2 order {cid}: never placed, local {lo.status}")
             continue
         if lo is None:
-            cell.p2.append(f"P2 order {cid}: at the venue ({mo.status}), unknown locally")
+            diffs.append(f"P2 order {cid}: at the venue ({mo.status}), unknown locally")
             continue
         if (_model_status(mo.status), mo.filled) != (lo.status, lo.filled_quantity):
-            cell.p2.append(
+            diffs.append(
                 f"P2 order {cid}: local {lo.status} {lo.filled_quantity} "
                 f"!= venue {mo.status} {mo.filled}"
             )
+    return diffs
 
 
 def run_world(

@@ -20,11 +20,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import ccxt
 
 from core import Inventory
 from core.instrument import Instrument
-from invsync.live import Journal, OrderRefused, RateLimited, Runner, RunnerConfig, rebuild
+from invsync.live import Journal, OrderRefused, RateLimited, Runner, rebuild
 from invsync.live.ccxt_route import CcxtVenue, ccxt_events
 from invsync.live.loopback import Faults, LoopbackExchange
 from invsync.live.records import Row
@@ -36,19 +37,17 @@ from tests.live.conftest import (
     make_loopback,
     run,
 )
+from tests.live.fault_world import CONFIG as WORLD_CONFIG
+from tests.live.fault_world import spot_differences
 
 BTC_USDT = Instrument(symbol="BTC/USDT", kind="spot", base="BTC", quote="USDT")
 ASSETS = ("USDT", "BTC")
-CONFIG = RunnerConfig(
+# The fault world's timings, with a slower request timeout for ccxt's own overhead.
+CONFIG = attrs.evolve(
+    WORLD_CONFIG,
     request_timeout=1.0,
-    backoff_initial=0.05,
     backoff_max=0.3,
-    cycle=0.05,
-    inflight_threshold=0.15,
-    inflight_interval=0.15,
-    inflight_max_interval=0.6,
     reconcile_interval=1.0,
-    checkpoint_every=0,
     jitter_seed=1,
 )
 MIX = Faults(
@@ -99,29 +98,6 @@ async def _bot(rng: random.Random, ex: LoopbackExchange, runner: Runner, cids: l
             ex.fill(o.order_id or "", (o.remaining_quantity / 2).quantize(Decimal("0.001")))
     except (RateLimited, OrderRefused):
         pass  # refused before anything was sent: the Inventory recorded nothing
-
-
-def _p2(ex: LoopbackExchange, inv: Inventory, cids: list[str]) -> list[str]:
-    """Differences between the Inventory and the model (empty: P2 holds)."""
-    diffs = []
-    for asset in ASSETS:
-        true, local = ex.model.balance(asset), inv.balance(asset)
-        if (true.total, true.free, true.locked) != (local.total, local.free, local.locked):
-            diffs.append(f"balance {asset}: local {local} != true {true}")
-    venue_open = {str(ex.order_id_of(o.order_id)) for o in ex.model.open_orders()}
-    local_open = {str(o.order_id) for o in inv.open_orders()}
-    if venue_open != local_open:
-        diffs.append(f"open orders: local {sorted(local_open)} != venue {sorted(venue_open)}")
-    for cid in cids:
-        mo, lo = ex.model.order(cid), inv.order(cid)
-        if mo is None:
-            if lo is not None and lo.status != "rejected":
-                diffs.append(f"order {cid}: never placed, local {lo.status}")
-            continue
-        status = "open" if mo.status == "new" else mo.status
-        if lo is None or (status, mo.filled) != (lo.status, lo.filled_quantity):
-            diffs.append(f"order {cid}: local {lo} != venue {mo.status} {mo.filled}")
-    return diffs
 
 
 async def _quiesce(runner: Runner, ex: LoopbackExchange | None = None) -> None:
@@ -176,7 +152,7 @@ async def _world(seed: int, faults: Faults, steps: int, path: Path) -> dict[str,
                 check("bot step")
                 await asyncio.sleep(0.02)
             await _quiesce(runner, ex)
-            diffs = _p2(ex, runner.inventory, cids)
+            diffs = spot_differences(ex, runner.inventory, cids)
             quiet = runner.quiet()
             live = state_digest(runner.inventory, tuple(cids))
             counters = dict(runner.counters)
