@@ -46,7 +46,7 @@ from typing import Any, Final
 from core import events as ev
 from core.adapters import ccxt as ccxt_adapter
 from invsync.live import records
-from invsync.live.records import Row, Unreadable, loads
+from invsync.live.records import Unreadable, loads
 from invsync.live.session import RetryAfterBlock
 from invsync.live.venue import Reply, StreamEnded
 
@@ -348,18 +348,12 @@ def _snapshot(s: Mapping[str, Any]) -> list[ev.Event]:
     )
 
 
-def ccxt_events(row: Row) -> list[ev.Event]:
-    """The core events of one journal row of a ccxt-route runner (pure)."""
-    return records.dispatch(
-        row,
-        stream=STREAM,
-        ws=lambda text: ccxt_adapter.parse(loads(text, "ws message")["data"], kind="spot"),
-        answer=_answer,
-        snapshot=_snapshot,
-    )
+def _ws(text: str) -> list[ev.Event]:
+    return ccxt_adapter.parse(loads(text, "ws message")["data"], kind="spot")
 
 
 #: ccxt answers carry no venue code the route reads: only no answer and 5xx are unknown.
 OUTCOME: Final = records.UnknownOutcome(frozenset(), lambda body: [])
 
-records.register(CODEC, ccxt_events, OUTCOME)
+#: The core events of one journal row of a ccxt-route runner (pure).
+ccxt_events: Final = records.register(CODEC, OUTCOME, STREAM, _ws, _answer, _snapshot)

@@ -277,30 +277,51 @@ def _binance_snapshot(s: Any) -> list[ev.Event]:
     )
 
 
-def binance_spot_events(row: Row) -> list[ev.Event]:
-    """The core events of one journal row of a Binance spot runner (pure)."""
-    return dispatch(
-        row,
-        stream=binance_spot.STREAM,
-        ws=lambda text: binance_spot.parse(loads(text, "ws message")),
-        answer=_binance_answer,
-        snapshot=_binance_snapshot,
-    )
-
-
 #: codec name -> pure row decoder (a venue client names its codec; the journal records it).
-CODECS: Final[dict[str, Callable[[Row], list[ev.Event]]]] = {
-    "binance_spot": binance_spot_events,
-}
+CODECS: Final[dict[str, Callable[[Row], list[ev.Event]]]] = {}
 #: codec name -> which answers leave a mutation's outcome unknown at that venue.
-UNKNOWN_OUTCOMES: Final[dict[str, UnknownOutcome]] = {"binance_spot": BINANCE_SPOT_UNKNOWN}
+UNKNOWN_OUTCOMES: Final[dict[str, UnknownOutcome]] = {}
 
 
-def register(name: str, events: Callable[[Row], list[ev.Event]], rule: UnknownOutcome) -> None:
-    """Make a venue's codec and its unknown-outcome rule known to journals, replay and the
-    runner (done when the codec's module is imported; ``codec_for`` imports it by name)."""
+def register(
+    name: str,
+    rule: UnknownOutcome,
+    stream: str,
+    ws: Callable[[str], list[ev.Event]],
+    answer: Callable[[Any], list[ev.Event]],
+    snapshot: Callable[[Any], list[ev.Event]],
+) -> Callable[[Row], list[ev.Event]]:
+    """A venue's pure row decoder (``dispatch`` with its readers), made known with its
+    unknown-outcome rule to journals, replay and the runner; done when the codec's module
+    is imported (``codec_for`` imports it by name)."""
+
+    def events(row: Row) -> list[ev.Event]:
+        return dispatch(row, stream=stream, ws=ws, answer=answer, snapshot=snapshot)
+
+    events.__doc__ = f"The core events of one journal row of a {name} runner (pure)."
     CODECS.setdefault(name, events)
     UNKNOWN_OUTCOMES.setdefault(name, rule)
+    return CODECS[name]
+
+
+def ws_json(text: str) -> Any:
+    """A stream message decoded; the bare text ``pong`` (Bybit, OKX) as it is."""
+    return text if text == "pong" else loads(text, "ws message")
+
+
+def _binance_ws(text: str) -> list[ev.Event]:
+    return binance_spot.parse(loads(text, "ws message"))
+
+
+#: The core events of one journal row of a Binance spot runner (pure).
+binance_spot_events: Final = register(
+    "binance_spot",
+    BINANCE_SPOT_UNKNOWN,
+    binance_spot.STREAM,
+    _binance_ws,
+    _binance_answer,
+    _binance_snapshot,
+)
 
 
 #: Codecs registered by the module that defines them (imported on first use, e.g. by replay).

@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from core.instrument import Instrument
 from core.inventory import Inventory
 from invsync.live.journal import Journal
 from invsync.live.journaled import JournaledInventory, apply_row
-from invsync.live.records import Row
+from invsync.live.records import CODECS, Row
 
 Records = list[tuple[str, str, str]]
 StateHash = Callable[[Inventory, tuple[str, ...]], str]
@@ -60,20 +61,41 @@ def child(
     out.flush()
 
 
-def prefix_states(
-    records: Records,
-    decode: Callable[[Row], list[Any]],
-    instrument: Instrument,
-    keys: tuple[str, ...],
-    state_hash: StateHash,
-) -> list[str]:
-    """The reference: the state hash after each prefix of the recording, applied here."""
-    ref = Inventory([instrument])
-    prefix = [state_hash(ref, keys)]
-    for i, (kind, source, body) in enumerate(records):
-        apply_row(ref, decode, Row(i + 1, kind, source, body))
-        prefix.append(state_hash(ref, keys))
-    return prefix
+@attrs.frozen
+class Recording:
+    """A recorded session and how its journaling child runs: codec, instrument, the bot's
+    order ids (hashed with the state), checkpoint period and the state hash."""
+
+    records: Records
+    codec: str
+    instrument: Instrument
+    keys: tuple[str, ...]
+    checkpoint_every: int
+    state_hash: StateHash
+
+    def prefix_states(self) -> list[str]:
+        """The reference: the state hash after each prefix of the recording, applied here."""
+        decode = CODECS[self.codec]
+        ref = Inventory([self.instrument])
+        prefix = [self.state_hash(ref, self.keys)]
+        for i, (kind, source, body) in enumerate(self.records):
+            apply_row(ref, decode, Row(i + 1, kind, source, body))
+            prefix.append(self.state_hash(ref, self.keys))
+        return prefix
+
+    def run_child(self, path: Path, start: int, wfd: int) -> None:
+        """The journaling child of this recording, resuming at ``start``."""
+        child(
+            path,
+            self.codec,
+            self.instrument,
+            self.records,
+            start,
+            wfd,
+            self.keys,
+            checkpoint_every=self.checkpoint_every,
+            state_hash=self.state_hash,
+        )
 
 
 def kill_at(pid: int, rfd: int, target: int, deadline: float, seed: int) -> list[str]:
@@ -132,17 +154,17 @@ class Kill:
 
 def kill_loop(
     tmp: Path,
-    records: Records,
+    recording: Recording,
     kills: int,
     rng: random.Random,
     span: int,
-    run_child: Callable[[Path, int, int], None],
     check: Callable[[Kill], int],
     seed: int,
 ) -> tuple[int, int]:
     """Kill ``kills`` children at seeded rows (at most ``span`` past where each resumed),
     each resuming where the last one's journal ends (``check`` returns that row, after its
     checks); a used-up recording starts a new journal. Returns (kills, batches)."""
+    records = recording.records
     done = batches = 0
     while done < kills:
         batches += 1
@@ -158,7 +180,7 @@ def kill_loop(
                 code = 0
                 try:
                     os.close(rfd)
-                    run_child(path, n, wfd)
+                    recording.run_child(path, n, wfd)
                 except BaseException:
                     code = 1
                 os._exit(code)
@@ -181,3 +203,28 @@ def assert_rows_are_recorded(
         assert (r.kind, r.source, r.body) == (kind, f"{source}#{first + k}", body), (
             f"{where}: row {r.seq} is not recorded row {first + k}"
         )
+
+
+def in_flight(kill: Kill, state: str, got: int, prefix: list[str], where: str) -> bool:
+    """Replay equals the state before the kill: the hash the child acknowledged for the
+    last row, or (a committed row it never acknowledged: True) the prefix's state."""
+    acks, acked = kill.acks, kill.acked
+    flying = not (got == acked + 1 and acks)
+    if not flying:
+        assert state == acks[-1][2], f"{where}: replay differs from the state before the kill"
+    assert state == prefix[got], f"{where}: replay differs from the prefix's state"
+    return flying
+
+
+def assert_fills(inv: Inventory, filled: dict[str, Decimal], where: str) -> int:
+    """0 fills counted twice: each order's filled quantity is what the raw texts say.
+    Returns how many orders were checked."""
+    checked = 0
+    for oid, expected in filled.items():
+        o = inv.order(oid)
+        if o is not None:
+            checked += 1
+            assert o.filled_quantity == expected, (
+                f"{where}: order {oid} filled {o.filled_quantity}, raw says {expected}"
+            )
+    return checked

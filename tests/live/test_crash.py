@@ -39,16 +39,16 @@ import pytest
 from core import Inventory
 from invsync.live.journal import Journal
 from invsync.live.journaled import rebuild
-from invsync.live.records import CODECS
 from invsync.live.replay import state_digest
 from tests.live.conftest import BTCUSDT
 from tests.live.fault_world import run_world
 from tests.live.kill_points import (
     Kill,
+    Recording,
+    assert_fills,
     assert_rows_are_recorded,
-    child,
+    in_flight,
     kill_loop,
-    prefix_states,
 )
 
 KILLS = int(os.environ.get("INVSYNC_CRASH_KILLS", "200"))
@@ -130,34 +130,21 @@ def test_kill_9_at_seeded_points_loses_nothing_acknowledged(tmp_path: Path) -> N
     records = _record(tmp_path)
     assert len(records) > 100, f"seed {SEED}: recording too short ({len(records)} rows)"
     keys = _cids(records)
-    decode = CODECS["binance_spot"]
+    recording = Recording(records, "binance_spot", BTCUSDT, keys, CHECKPOINT_EVERY, _hash)
     # The reference: the state after each prefix, applied in this process.
-    prefix = prefix_states(records, decode, BTCUSDT, keys, _hash)
-    in_flight = checkpoints_seen = 0
+    prefix = recording.prefix_states()
+    in_flight_kills = checkpoints_seen = 0
     t0 = time.monotonic()
 
-    def run_child(path: Path, start: int, wfd: int) -> None:
-        child(
-            path,
-            "binance_spot",
-            BTCUSDT,
-            records,
-            start,
-            wfd,
-            keys,
-            checkpoint_every=CHECKPOINT_EVERY,
-            state_hash=_hash,
-        )
-
     def check(kill: Kill) -> int:
-        nonlocal in_flight, checkpoints_seen
+        nonlocal in_flight_kills, checkpoints_seen
         n = kill.resumed_at
         where = (
             f"seed {SEED} batch {kill.batch} kill {kill.number} "
             f"(resumed at {n}, target {kill.target})"
         )
         assert kill.restored == prefix[n], f"{where}: the restarted process replayed another state"
-        acks, acked = kill.acks, kill.acked
+        acked = kill.acked
         journal = Journal(kill.path)
         try:
             assert journal.gaps() == [], f"{where}: journal not contiguous {journal.gaps()}"
@@ -181,26 +168,14 @@ def test_kill_9_at_seeded_points_loses_nothing_acknowledged(tmp_path: Path) -> N
             inv, _ = rebuild(journal)
         finally:
             journal.close()
-        h = _hash(inv, keys)
-        if got == acked + 1 and acks:
-            assert h == acks[-1][2], f"{where}: replay differs from the state before the kill"
-        else:
-            in_flight += 1
-        assert h == prefix[got], f"{where}: replay differs from the prefix's state"
-        for oid, expected in _filled_by_raw(records, got).items():
-            o = inv.order(oid)
-            if o is not None:
-                assert o.filled_quantity == expected, (
-                    f"{where}: order {oid} filled {o.filled_quantity}, raw says {expected}"
-                )
+        in_flight_kills += in_flight(kill, _hash(inv, keys), got, prefix, where)
+        assert_fills(inv, _filled_by_raw(records, got), where)
         return got
 
-    kills, batches = kill_loop(
-        tmp_path, records, KILLS, random.Random(SEED), 40, run_child, check, SEED
-    )
+    kills, batches = kill_loop(tmp_path, recording, KILLS, random.Random(SEED), 40, check, SEED)
     print(
         f"\ncrash safety: {kills} kill -9 in {batches} batches over {len(records)} recorded "
         f"rows (seed {SEED}): 0 lost acknowledged rows, 0 fills counted twice, replay equal "
-        f"each time; {in_flight} kills left a committed-unacknowledged row, "
+        f"each time; {in_flight_kills} kills left a committed-unacknowledged row, "
         f"{checkpoints_seen} journals began with a checkpoint; {time.monotonic() - t0:.1f} s"
     )

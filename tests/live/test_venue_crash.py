@@ -36,16 +36,16 @@ from core.inventory import Inventory
 from invsync.live.journal import Journal
 from invsync.live.journaled import rebuild
 from invsync.live.loopback.faults import Faults
-from invsync.live.records import CODECS
 from invsync.live.replay import state_digest
 from tests.live import venue_accounts as matrix
 from tests.live.kill_points import (
     Kill,
+    Recording,
     Records,
+    assert_fills,
     assert_rows_are_recorded,
-    child,
+    in_flight,
     kill_loop,
-    prefix_states,
 )
 
 KILLS = int(os.environ.get("INVSYNC_VENUE_CRASH_KILLS", "100"))
@@ -231,30 +231,17 @@ def test_kill_9_of_a_venue_runner_journal_loses_nothing_acknowledged(
     records, codec = _record(tmp_path, make, instrument, unit)
     assert codec == venue and len(records) > 30, f"seed {SEED}: {venue}: {len(records)} rows"
     keys = tuple(dict.fromkeys(json.loads(b)["cid"] for k, _, b in records if k == "intent"))
-    decode = CODECS[codec]
-    prefix = prefix_states(records, decode, instrument, keys, _hash)
-    in_flight = checked = 0
+    recording = Recording(records, codec, instrument, keys, CHECKPOINT_EVERY, _hash)
+    prefix = recording.prefix_states()
+    in_flight_kills = checked = 0
     t0 = time.monotonic()
 
-    def run_child(path: Path, start: int, wfd: int) -> None:
-        child(
-            path,
-            codec,
-            instrument,
-            records,
-            start,
-            wfd,
-            keys,
-            checkpoint_every=CHECKPOINT_EVERY,
-            state_hash=_hash,
-        )
-
     def check(kill: Kill) -> int:
-        nonlocal in_flight, checked
+        nonlocal in_flight_kills, checked
         n = kill.resumed_at
         where = f"seed {SEED} {venue} batch {kill.batch} kill {kill.number} (resumed at {n})"
         assert kill.restored == prefix[n], f"{where}: the restarted process replayed another state"
-        acks, acked = kill.acks, kill.acked
+        acked = kill.acked
         journal = Journal(kill.path)
         try:
             assert journal.gaps() == [], f"{where}: journal not contiguous"
@@ -269,27 +256,16 @@ def test_kill_9_of_a_venue_runner_journal_loses_nothing_acknowledged(
             inv, _ = rebuild(journal)
         finally:
             journal.close()
-        h = _hash(inv, keys)
-        if got == acked + 1 and acks:
-            assert h == acks[-1][2], f"{where}: replay differs from the state before the kill"
-        else:
-            in_flight += 1
-        assert h == prefix[got], f"{where}: replay differs from the prefix's state"
-        for oid, expected in _filled_by_raw(read, records, got).items():
-            o = inv.order(oid)
-            if o is not None:
-                checked += 1
-                assert o.filled_quantity == expected, (
-                    f"{where}: order {oid} filled {o.filled_quantity}, raw says {expected}"
-                )
+        in_flight_kills += in_flight(kill, _hash(inv, keys), got, prefix, where)
+        checked += assert_fills(inv, _filled_by_raw(read, records, got), where)
         return got
 
     kills, batches = kill_loop(
-        tmp_path, records, KILLS, random.Random(f"{SEED}/{venue}"), 25, run_child, check, SEED
+        tmp_path, recording, KILLS, random.Random(f"{SEED}/{venue}"), 25, check, SEED
     )
     assert checked > KILLS, f"seed {SEED}: {venue}: only {checked} fill checks ran"
     print(
         f"\n{venue} crash safety: {kills} kill -9 in {batches} batches over {len(records)} rows "
         f"(seed {SEED}): 0 lost acknowledged rows, 0 fills counted twice, replay equal; "
-        f"{in_flight} in flight, {checked} order fill checks; {time.monotonic() - t0:.1f} s"
+        f"{in_flight_kills} in flight, {checked} order fill checks; {time.monotonic() - t0:.1f} s"
     )

@@ -263,15 +263,7 @@ class LoopbackExchange(LoopbackServer[_Connection]):
         # check_model: the model asserts its invariants after every change (a scan of every
         # order it ever held); off, a long session with many orders stays fast.
         self.model = ExchangeModel(insts, balances, prices=prices, seed=seed, check=check_model)
-        super().__init__(
-            seed=seed,
-            faults=faults,
-            api_key=api_key,
-            api_secret=api_secret,
-            host=host,
-            port=port,
-            fee_rate=fee_rate,
-        )
+        super().__init__(seed, faults, api_key, api_secret, host, port, fee_rate)
         self.heartbeat = heartbeat
         self.clock = Clock(time_base_ms)
         self.budget = WeightBudget(limit=weight_limit, window=weight_window)

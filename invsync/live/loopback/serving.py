@@ -94,7 +94,6 @@ class LoopbackServer(Generic[W]):
 
     def __init__(
         self,
-        *,
         seed: int,
         faults: Faults | None,
         api_key: str,

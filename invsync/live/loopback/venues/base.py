@@ -143,15 +143,7 @@ class DerivativeLoopback(LoopbackServer[Connection]):
         self.model = ExchangeModel(
             insts, balances, prices=prices, seed=seed, **dict(model_options or {})
         )
-        super().__init__(
-            seed=seed,
-            faults=faults,
-            api_key=api_key,
-            api_secret=api_secret,
-            host=host,
-            port=port,
-            fee_rate=fee_rate,
-        )
+        super().__init__(seed, faults, api_key, api_secret, host, port, fee_rate)
         self._passphrase = passphrase
         base = int(time.time() * 1000) if time_base_ms is None else time_base_ms
         self.clock = Clock(base)

@@ -17,7 +17,7 @@ from typing import Any, Final
 from core import events as ev
 from core.adapters import binance_usdm
 from invsync.live import records
-from invsync.live.records import Row, UnknownOutcome, loads
+from invsync.live.records import UnknownOutcome, loads
 from invsync.live.venues import rows
 
 CODEC: Final = "binance_usdm"
@@ -77,15 +77,9 @@ def _snapshot(s: Any) -> list[ev.Event]:
     )
 
 
-def events(row: Row) -> list[ev.Event]:
-    """The core events of one journal row of a Binance USD-M runner (pure)."""
-    return records.dispatch(
-        row,
-        stream=binance_usdm.STREAM,
-        ws=lambda text: binance_usdm.parse(loads(text, "ws message")),
-        answer=_answer,
-        snapshot=_snapshot,
-    )
+def _ws(text: str) -> list[ev.Event]:
+    return binance_usdm.parse(loads(text, "ws message"))
 
 
-records.register(CODEC, events, OUTCOME)
+#: The core events of one journal row of this venue's runner (pure).
+events: Final = records.register(CODEC, OUTCOME, binance_usdm.STREAM, _ws, _answer, _snapshot)

@@ -19,7 +19,7 @@ from typing import Any, Final
 from core import events as ev
 from core.adapters import okx
 from invsync.live import records
-from invsync.live.records import Row, UnknownOutcome, loads
+from invsync.live.records import UnknownOutcome, loads
 from invsync.live.venues import rows
 
 CODEC: Final = "okx"
@@ -102,15 +102,9 @@ def _snapshot(s: Any) -> list[ev.Event]:
     return snapshot + cash
 
 
-def events(row: Row) -> list[ev.Event]:
-    """The core events of one journal row of an OKX runner (pure)."""
-    return records.dispatch(
-        row,
-        stream=okx.VENUE,
-        ws=lambda text: okx.parse(text if text == "pong" else loads(text, "ws message")),
-        answer=_answer,
-        snapshot=_snapshot,
-    )
+def _ws(text: str) -> list[ev.Event]:
+    return okx.parse(records.ws_json(text))
 
 
-records.register(CODEC, events, OUTCOME)
+#: The core events of one journal row of this venue's runner (pure).
+events: Final = records.register(CODEC, OUTCOME, okx.VENUE, _ws, _answer, _snapshot)
