@@ -9,13 +9,14 @@ kill points; each test keeps its own checks of the journal a kill left behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import select
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,22 @@ def assert_fills(inv: Inventory, filled: dict[str, Decimal], where: str) -> int:
                 f"{where}: order {oid} filled {o.filled_quantity}, raw says {expected}"
             )
     return checked
+
+
+@contextlib.contextmanager
+def journal_left(
+    kill: Kill, prefix: list[str], where: str
+) -> Iterator[tuple[Journal, list[Row], list[Row]]]:
+    """The journal a kill left (open while the block runs): the restarted child had
+    replayed the prefix's state, the sequence is contiguous; its rows, and those after
+    any checkpoint."""
+    assert kill.restored == prefix[kill.resumed_at], (
+        f"{where}: the restarted process replayed another state"
+    )
+    journal = Journal(kill.path)
+    try:
+        assert journal.gaps() == [], f"{where}: journal not contiguous {journal.gaps()}"
+        rows = list(journal.rows())
+        yield journal, rows, [r for r in rows if r.kind != "checkpoint"]
+    finally:
+        journal.close()
