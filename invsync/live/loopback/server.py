@@ -17,6 +17,7 @@ import random
 import re
 import string
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -108,7 +109,6 @@ class _Connection(Writer):
         self.ex = ex
         self.subscription: int | None = None
         self.next_subscription = 0
-        self.held: list[tuple[str, int]] = []
         self.hold_timer: asyncio.TimerHandle | None = None
         # Delayed pushes as (due, publication number, text, copies), a heap; one timer.
         self.delayed: list[tuple[float, int, str, int]] = []
@@ -124,28 +124,11 @@ class _Connection(Writer):
         """Send one user-data event under ``plan`` (drop, duplicate, reorder, delay, close)."""
         if self.closing or self.subscription is None:
             return
-        stats = self.ex.stats
-        if plan.drop:
-            stats["drop"] += 1
-            return
         text = json.dumps({"subscriptionId": self.subscription, "event": event})
-        copies = 2 if plan.duplicate else 1
-        if plan.duplicate:
-            stats["duplicate"] += 1
-        self._published += 1
-        if plan.delay > 0:
-            stats["delay"] += 1
-            self._delay(text, copies, plan.delay)
-        elif plan.reorder:
-            stats["reorder"] += 1
-            self.held.append((text, copies))
-            if self.hold_timer is None:
-                self.hold_timer = asyncio.get_running_loop().call_later(
-                    self.ex.faults.reorder_hold, self.flush_held
-                )
-        else:
-            self.send(text, copies)
-            self.flush_held()
+        self.push_under(text, plan, self.ex.stats)
+
+    def after_push(self, plan: PushPlan, stats: Counter[str]) -> None:
+        """``disconnect`` closes (code 1011); ``shutdown`` sends ``serverShutdown`` first."""
         if plan.disconnect:
             stats["disconnect"] += 1
             self.close_soon("close")
@@ -153,7 +136,16 @@ class _Connection(Writer):
             stats["shutdown"] += 1
             self.close_soon("shutdown")
 
-    def _delay(self, text: str, copies: int, delay: float) -> None:
+    def hold(self, text: str, copies: int) -> None:
+        """Hold back for reordering; released by the next push or after ``reorder_hold``."""
+        super().hold(text, copies)
+        if self.hold_timer is None:
+            self.hold_timer = asyncio.get_running_loop().call_later(
+                self.ex.faults.reorder_hold, self.flush_held
+            )
+
+    def delay(self, text: str, copies: int, seconds: float) -> None:
+        """Send after ``seconds``, counted from the burst that published it."""
         # Dues count from the start of the synchronous burst that published the message,
         # and ties go by publication: the order delayed pushes leave in is the seed's alone,
         # however long the burst took to queue.
@@ -161,7 +153,8 @@ class _Connection(Writer):
         if self._burst_start is None:
             self._burst_start = loop.time()
             loop.call_soon(self._end_burst)
-        due = self._burst_start + delay
+        self._published += 1
+        due = self._burst_start + seconds
         heapq.heappush(self.delayed, (due, self._published, text, copies))
         self._arm()
 
@@ -192,10 +185,7 @@ class _Connection(Writer):
         if self.hold_timer is not None:
             self.hold_timer.cancel()
             self.hold_timer = None
-        held, self.held = self.held, []
-        if not self.closing:
-            for text, copies in held:
-                self.send(text, copies)
+        super().flush_held()
 
     def drain(self) -> None:
         """Send every delayed message now (in publication order), then the held ones."""

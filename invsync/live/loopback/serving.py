@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from types import TracebackType
@@ -18,7 +19,7 @@ from typing import Generic, Self, TypeVar
 
 from aiohttp import WSCloseCode, web
 
-from invsync.live.loopback.faults import FaultDice, Faults
+from invsync.live.loopback.faults import FaultDice, Faults, PushPlan
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -31,13 +32,55 @@ class Writer:
         self.ws = ws
         self.number = number  # fault draws go to connections in this order
         self.closing = False
+        self.held: list[tuple[str, int]] = []  # (text, copies) held back for reordering
         self.queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self.writer = asyncio.get_running_loop().create_task(self._write())
 
     def send(self, text: str, copies: int = 1) -> None:
-        """Queue a frame (``copies`` times)."""
+        """Queue a frame (``copies`` times): responses use this directly, never faulted."""
         for _ in range(copies):
             self.queue.put_nowait(("text", text))
+
+    def push_under(self, text: str, plan: PushPlan, stats: Counter[str]) -> None:
+        """One push under the seeded ``plan`` (drop, duplicate, delay, reorder), counted in
+        ``stats``; then ``after_push`` (disconnect, shutdown: the venue's own forms)."""
+        if plan.drop:
+            stats["drop"] += 1
+            return
+        copies = 2 if plan.duplicate else 1
+        if plan.duplicate:
+            stats["duplicate"] += 1
+        if plan.delay > 0:
+            stats["delay"] += 1
+            self.delay(text, copies, plan.delay)
+        elif plan.reorder:
+            stats["reorder"] += 1
+            self.hold(text, copies)
+        else:
+            self.send(text, copies)
+            self.flush_held()
+        self.after_push(plan, stats)
+
+    def delay(self, text: str, copies: int, seconds: float) -> None:
+        """Send ``text`` ``seconds`` from now (the fault layer's delay)."""
+        raise NotImplementedError
+
+    def hold(self, text: str, copies: int) -> None:
+        """Hold ``text`` back until the next push goes out (reordering)."""
+        self.held.append((text, copies))
+
+    def flush_held(self) -> None:
+        """Send what reordering held back."""
+        held, self.held = self.held, []
+        if not self.closing:
+            for text, copies in held:
+                self.send(text, copies)
+
+    def after_push(self, plan: PushPlan, stats: Counter[str]) -> None:
+        """The end of a push: ``disconnect`` closes the socket (code 1011)."""
+        if plan.disconnect:
+            stats["disconnect"] += 1
+            self.close_soon()
 
     def drop_pending(self) -> None:
         """Forget what the fault layer holds back or delays (the connection is closing)."""

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Protocol
@@ -47,7 +48,6 @@ class Connection(Writer):
         self.ex = ex
         self.ready = False  # authenticated and subscribed: pushes flow
         self.topics: set[str] | None = None  # subscribed topics, where the venue has them
-        self.held: list[tuple[str, int]] = []
         self.delayed: dict[int, tuple[asyncio.TimerHandle, str, int]] = {}
         self._keys = 0
         super().__init__(ws, number)
@@ -58,43 +58,27 @@ class Connection(Writer):
             return
         if self.topics is not None and self.ex.topic_of(message) not in self.topics:
             return
-        stats = self.ex.stats
-        if plan.drop:
-            stats["drop"] += 1
-            return
-        text = json.dumps(message)
-        copies = 2 if plan.duplicate else 1
-        if plan.duplicate:
-            stats["duplicate"] += 1
-        if plan.delay > 0:
-            stats["delay"] += 1
-            key = self._keys
-            self._keys += 1
-            handle = asyncio.get_running_loop().call_later(plan.delay, self._release, key)
-            self.delayed[key] = (handle, text, copies)
-        elif plan.reorder:
-            stats["reorder"] += 1
-            self.held.append((text, copies))
-        else:
-            self.send(text, copies)
-            self.flush_held()
+        self.push_under(json.dumps(message), plan, self.ex.stats)
+
+    def after_push(self, plan: PushPlan, stats: Counter[str]) -> None:
+        """``shutdown`` in the venue's own form where it has one, else a disconnect."""
         if plan.shutdown and not plan.disconnect and self.ex.end_connection(self):
             stats["shutdown"] += 1
         elif plan.disconnect or plan.shutdown:
             stats["disconnect"] += 1
             self.close_soon()
 
+    def delay(self, text: str, copies: int, seconds: float) -> None:
+        """Send after ``seconds`` (one timer per delayed push)."""
+        key = self._keys
+        self._keys += 1
+        handle = asyncio.get_running_loop().call_later(seconds, self._release, key)
+        self.delayed[key] = (handle, text, copies)
+
     def _release(self, key: int) -> None:
         entry = self.delayed.pop(key, None)
         if entry is not None and not self.closing:
             self.send(entry[1], entry[2])
-
-    def flush_held(self) -> None:
-        """Send what reordering held back."""
-        held, self.held = self.held, []
-        if not self.closing:
-            for text, copies in held:
-                self.send(text, copies)
 
     def drain(self) -> None:
         """Send every delayed and held message now."""
