@@ -37,17 +37,8 @@ from invsync.live.journal import Journal
 from invsync.live.journaled import rebuild
 from invsync.live.loopback.faults import Faults
 from invsync.live.replay import state_digest
+from tests.live import kill_points as kp
 from tests.live import venue_accounts as matrix
-from tests.live.kill_points import (
-    Kill,
-    Recording,
-    Records,
-    assert_fills,
-    assert_rows_are_recorded,
-    in_flight,
-    journal_left,
-    kill_loop,
-)
 
 KILLS = int(os.environ.get("INVSYNC_VENUE_CRASH_KILLS", "100"))
 SEED = int(os.environ.get("INVSYNC_SEED", "1"))
@@ -182,7 +173,7 @@ def _okx_raw(kind: str, body: str, raw: Raw) -> None:
 
 
 def _filled_by_raw(
-    read: Callable[[str, str, Raw], None], records: Records, n: int
+    read: Callable[[str, str, Raw], None], records: kp.Records, n: int
 ) -> dict[str, Decimal]:
     raw: Raw = ({}, {})
     for kind, _, body in records[:n]:
@@ -196,7 +187,7 @@ def _filled_by_raw(
 # --- recording, the child, the kills ------------------------------------------------------
 
 
-def _record(tmp: Path, make: Any, instrument: Instrument, unit: Decimal) -> tuple[Records, str]:
+def _record(tmp: Path, make: Any, instrument: Instrument, unit: Decimal) -> tuple[kp.Records, str]:
     asyncio.run(
         asyncio.wait_for(
             # No compaction: the recording is every row the runner wrote.
@@ -232,29 +223,29 @@ def test_kill_9_of_a_venue_runner_journal_loses_nothing_acknowledged(
     records, codec = _record(tmp_path, make, instrument, unit)
     assert codec == venue and len(records) > 30, f"seed {SEED}: {venue}: {len(records)} rows"
     keys = tuple(dict.fromkeys(json.loads(b)["cid"] for k, _, b in records if k == "intent"))
-    recording = Recording(records, codec, instrument, keys, CHECKPOINT_EVERY, _hash)
+    recording = kp.Recording(records, codec, instrument, keys, CHECKPOINT_EVERY, _hash)
     prefix = recording.prefix_states()
     in_flight_kills = checked = 0
     t0 = time.monotonic()
 
-    def check(kill: Kill) -> int:
+    def check(kill: kp.Kill) -> int:
         nonlocal in_flight_kills, checked
         n = kill.resumed_at
         where = f"seed {SEED} {venue} batch {kill.batch} kill {kill.number} (resumed at {n})"
         acked = kill.acked
-        with journal_left(kill, prefix, where) as (journal, rows, body_rows):
+        with kp.journal_left(kill, prefix, where) as (journal, rows, body_rows):
             first = 0
             if rows and rows[0].kind == "checkpoint":
                 first = int(json.loads(rows[0].body)["last_source"].rpartition("#")[2]) + 1
-            assert_rows_are_recorded(body_rows, records, first, where)
+            kp.assert_rows_are_recorded(body_rows, records, first, where)
             got = first + len(body_rows)
             assert acked + 1 <= got <= acked + 2, f"{where}: journal {got}, acked {acked}"
             inv, _ = rebuild(journal)
-        in_flight_kills += in_flight(kill, _hash(inv, keys), got, prefix, where)
-        checked += assert_fills(inv, _filled_by_raw(read, records, got), where)
+        in_flight_kills += kp.in_flight(kill, _hash(inv, keys), got, prefix, where)
+        checked += kp.assert_fills(inv, _filled_by_raw(read, records, got), where)
         return got
 
-    kills, batches = kill_loop(
+    kills, batches = kp.kill_loop(
         tmp_path, recording, KILLS, random.Random(f"{SEED}/{venue}"), 25, check, SEED
     )
     assert checked > KILLS, f"seed {SEED}: {venue}: only {checked} fill checks ran"
