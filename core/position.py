@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Final
 
-from core.values import ZERO
+from core.values import ONE, ZERO
 
 #: The arithmetic context of every non-terminating division (entry prices, PnL).
 EXACT: Final = Context(prec=28, rounding=ROUND_HALF_EVEN)
@@ -24,7 +24,8 @@ def step(
 ) -> tuple[Decimal, Decimal, Decimal]:
     """Apply a signed fill ``dq`` at ``price``: the new (quantity, entry price, realized PnL)."""
     new = qty + dq
-    if qty == 0 or (qty > 0) == (dq > 0):
+    long = qty > ZERO
+    if not qty or long == (dq > ZERO):
         if inverse:
             weight = EXACT.add(
                 EXACT.divide(abs(qty), entry) if qty else ZERO, EXACT.divide(abs(dq), price)
@@ -33,19 +34,19 @@ def step(
         basis = EXACT.add(abs(qty) * entry, abs(dq) * price)
         return new, EXACT.divide(basis, abs(new)), ZERO
     closed = min(abs(dq), abs(qty))
-    sign = 1 if qty > 0 else -1
-    if entry <= 0:
+    if entry <= ZERO:
         # No entry price to close against (a position rebuilt from a flat report): no
         # computable PnL; a venue figure or the next position report stands instead.
-        return new, price if new != 0 else ZERO, ZERO
+        return new, price if new else ZERO, ZERO
     if inverse:
-        per = EXACT.subtract(EXACT.divide(1, entry), EXACT.divide(1, price))
+        per = EXACT.subtract(EXACT.divide(ONE, entry), EXACT.divide(ONE, price))
     else:
         per = price - entry
-    pnl = EXACT.multiply(closed * cs * sign, per)
-    if new == 0:
+    size = closed * cs
+    pnl = EXACT.multiply(size if long else size.copy_negate(), per)
+    if not new:
         return new, ZERO, pnl
-    if (new > 0) != (qty > 0):
+    if (new > ZERO) != long:
         return new, price, pnl
     return new, entry, pnl
 
@@ -292,7 +293,7 @@ class PositionBook:
         if version < self.version:
             return None
         self.quantity = quantity
-        self.entry = entry if quantity != 0 else ZERO
+        self.entry = entry if quantity else ZERO
         self.version = version
         self.trade_ids = trade_ids if trade_ids is not None else frozenset()
         kept = (version, quantity, self.entry, self.trade_ids)
