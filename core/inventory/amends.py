@@ -104,6 +104,7 @@ class _Amend:
 
 
 def on_amend_requested(st: State, a: ev.AmendRequested) -> None:
+    """The bot asked to amend an order: the chain in flight grows by one amend."""
     key = a.client_order_id or a.order_id
     o = book.find(st, a.order_id, a.client_order_id)
     if o is None:
@@ -161,6 +162,7 @@ def unit(st: State, o: _Order, price: Decimal | None) -> Decimal:
 
 
 def on_amend_failed(st: State, a: ev.AmendFailed) -> None:
+    """The venue refused an amend: the chain goes on without it."""
     o = book.find(st, a.order_id, a.client_order_id)
     if o is None:
         if st.gone or st.forgotten:

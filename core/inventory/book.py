@@ -28,6 +28,7 @@ from core.values import ZERO
 
 
 def resolve(st: State, symbol: str, kind: str | None, what: str) -> int:
+    """The instrument index a symbol (and kind, where one symbol names two) names."""
     ii = st.rc.get((symbol, kind))
     if ii is not None:
         return ii
@@ -45,6 +46,7 @@ def resolve(st: State, symbol: str, kind: str | None, what: str) -> int:
 
 
 def derivative(st: State, symbol: str) -> int:
+    """The instrument index of a symbol's derivative; InventoryError if it has none."""
     for ii in st.by_symbol.get(symbol, ()):
         if st.instruments[ii].is_derivative:
             return ii
@@ -52,6 +54,7 @@ def derivative(st: State, symbol: str) -> int:
 
 
 def find(st: State, order_id: str | None, client_order_id: str | None) -> _Order | None:
+    """The order an exchange id or a client id names, if known."""
     if order_id is not None:
         for ii in range(len(st.instruments)):
             o = st.by_xid.get((ii, order_id))
@@ -81,6 +84,7 @@ def forgotten_event(st: State, ii: int, version: int) -> bool:
 
 
 def order_event(st: State, o: _Order, event: str, version: int | None = None) -> None:
+    """Move an order through the order machine's table; a terminal state ends it."""
     k, r = o.known_filled, o.reported_filled
     filled = k if k >= r else r
     q = o.quantity if o.amending is None else o.cap()
@@ -202,6 +206,7 @@ def link(st: State, o: _Order, cid: str) -> None:
 
 
 def new_order(st: State, ii: int, side: str) -> _Order:
+    """A new order record, live from now."""
     o = _Order(st.next_n, ii, st.instruments[ii], side)
     st.next_n += 1
     st.live[o.n] = o
@@ -216,6 +221,7 @@ def filled_up(st: State, o: _Order, version: int | None) -> None:
 
 
 def resolve_derivative(st: State, symbol: str, kind: str | None) -> int:
+    """The derivative instrument a position report speaks of."""
     if kind is not None:
         ii = resolve(st, symbol, kind, f"PositionReported {symbol}")
         if not st.instruments[ii].is_derivative:

@@ -25,6 +25,7 @@ from core.ledger import OWNER, AssetLedger
 
 
 def ledger(st: State, asset: str) -> AssetLedger:
+    """The ledger of an asset, made on first use."""
     led = st.ledgers.get(asset)
     if led is None:
         led = st.ledgers[asset] = AssetLedger(asset)
@@ -42,6 +43,7 @@ def add(
     order: _Order,
     fill: _Fill | None,
 ) -> None:
+    """Add a pending change on behalf of an order (and its fill): counted until covered."""
     led = st.ledgers.get(asset)
     if led is None:
         led = st.ledgers[asset] = AssetLedger(asset)
@@ -72,6 +74,7 @@ def drop(st: State, owner: object) -> None:
 
 
 def remove(st: State, asset: str, key: object) -> None:
+    """Withdraw a pending change by key, if pending."""
     led = st.ledgers.get(asset)
     if led is not None:
         ch = led.remove(key)

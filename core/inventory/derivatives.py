@@ -21,6 +21,7 @@ from core.position import PendingFill
 
 
 def apply_fill(st: State, o: _Order, fill: _Fill) -> None:
+    """A derivative fill moves its position and charges its fee and PnL to the settle asset."""
     inst = o.inst
     book = st.positions[o.ii]
     dq = fill.quantity if o.side == "buy" else -fill.quantity
@@ -79,6 +80,7 @@ def reprice(st: State, ii: int) -> None:
 
 
 def on_position(st: State, p: ev.PositionReported) -> None:
+    """A position report: it covers the fills it includes, and the rest rest on it."""
     ii = book.resolve_derivative(st, p.symbol, p.kind)
     dropped = st.positions[ii].report(p.quantity, p.entry_price, p.version, p.trade_ids)
     if dropped is None:

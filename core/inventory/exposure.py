@@ -28,6 +28,7 @@ _INF: Final = Decimal("Infinity")
 
 
 def view(o: _Order) -> Order:
+    """The public ``Order`` view of an order record."""
     filled = o.filled
     if o.known_filled > 0 and o.known_filled >= o.reported_filled:
         avg: Decimal | None = EXACT.divide(o.known_notional, o.known_filled)
@@ -75,6 +76,7 @@ def widening(st: State) -> Iterable[_Order]:
 
 
 def asset_exposure(st: State, asset: str) -> Exposure:
+    """The range an asset's balance may truly be in now."""
     b = balance(st, asset)
     low = high = b.total
     led = st.ledgers.get(asset)
@@ -150,6 +152,7 @@ def _before_last_values(st: State, o: _Order, u: Decimal) -> Decimal | None:
 
 
 def position_exposure(st: State, ii: int) -> Exposure:
+    """The range a derivative's position may truly be in now."""
     book = st.positions[ii]
     q, _, _ = book.replay()
     low = high = q

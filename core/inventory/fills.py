@@ -33,6 +33,7 @@ from core.values import ZERO
 
 
 def on_fill(st: State, f: ev.FillReported) -> None:
+    """A fill message: count the trade once (or merge a second message of it)."""
     ii = st.rc.get((f.symbol, f.kind))
     if ii is None:
         ii = book.resolve(st, f.symbol, f.kind, f"FillReported {f.trade_id}")

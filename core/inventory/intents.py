@@ -19,6 +19,7 @@ from core.ledger import IN_FLIGHT
 
 
 def on_submitted(st: State, s: ev.OrderSubmitted) -> None:
+    """The bot sent an order: an in-flight order that reserves and widens from now."""
     ii = book.resolve(st, s.symbol, s.kind, f"submit {s.client_order_id}")
     prior = st.by_cid.get(s.client_order_id)
     if prior is not None and prior.state not in _TERMINAL:
@@ -36,6 +37,7 @@ def on_submitted(st: State, s: ev.OrderSubmitted) -> None:
 
 
 def local(st: State, cid: str, what: str) -> _Order:
+    """The order a local intent names by client id; InvalidEvent if unknown."""
     o = st.by_cid.get(cid)
     if o is None:
         raise InvalidEvent(f"{what}: unknown client order id {cid!r}")
@@ -43,6 +45,7 @@ def local(st: State, cid: str, what: str) -> _Order:
 
 
 def on_cancel_requested(st: State, c: ev.CancelRequested) -> None:
+    """The bot asked to cancel an order: pending_cancel until the venue says."""
     book.order_event(st, local(st, c.client_order_id, "cancel"), "cancel_requested")
 
 
@@ -58,18 +61,21 @@ def _answer(st: State, cid: str, what: str) -> _Order | None:
 
 
 def on_cancel_failed(st: State, c: ev.CancelFailed) -> None:
+    """The venue refused a cancel: the order goes back to what it was."""
     o = _answer(st, c.client_order_id, "cancel failed")
     if o is not None:
         book.order_event(st, o, "cancel_failed")
 
 
 def on_submission_failed(st: State, s: ev.SubmissionFailed) -> None:
+    """The venue definitely refused a submission: the order is rejected."""
     o = _answer(st, s.client_order_id, "submission failed")
     if o is not None:
         book.order_event(st, o, "reject")
 
 
 def on_timed_out(st: State, s: ev.SubmissionTimedOut) -> None:
+    """A submission timed out: its fate is unknown until a report or a query says."""
     o = _answer(st, s.client_order_id, "submission timed out")
     if o is not None:
         book.order_event(st, o, "timed_out")

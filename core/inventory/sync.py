@@ -33,12 +33,14 @@ from core.values import ZERO
 
 
 def account_event(st: State, event: str) -> None:
+    """Move the account machine (its guard: whether any fill is unsettled)."""
     target = _ACCOUNT_NEXT[(st.sync, event, st.unsettled > 0)]
     if target is not None:
         st.sync = target
 
 
 def on_balance(st: State, b: ev.BalanceReported) -> None:
+    """A balance report: it replaces the reported values and covers what it includes."""
     led = st.ledgers.get(b.asset)
     if led is None:
         led = changes.ledger(st, b.asset)
@@ -50,6 +52,7 @@ def on_balance(st: State, b: ev.BalanceReported) -> None:
 
 
 def on_cash(st: State, c: ev.CashChanged) -> None:
+    """A cash change without an order (deposit, funding, …), deduplicated by id or amount."""
     key: object = (
         ("c", c.change_id)
         if c.change_id is not None
@@ -59,6 +62,7 @@ def on_cash(st: State, c: ev.CashChanged) -> None:
 
 
 def on_snapshot(st: State, s: ev.SnapshotTaken) -> None:
+    """A REST snapshot: applied whole, or (if a part is invalid) not at all."""
     # Rare and composite: apply transactionally so a bad part leaves nothing behind.
     saved = copy.deepcopy({k: getattr(st, k) for k in FIELDS})
     try:
@@ -125,6 +129,7 @@ def _apply_snapshot(st: State, s: ev.SnapshotTaken) -> None:
 
 
 def on_not_found(st: State, n: ev.OrderNotFound) -> None:
+    """The venue says an order does not exist."""
     o = book.find(st, n.order_id, n.client_order_id)
     if o is None:
         if n.order_id is not None:
@@ -137,14 +142,17 @@ def on_not_found(st: State, n: ev.OrderNotFound) -> None:
 
 
 def on_connected(st: State, c: ev.StreamConnected) -> None:
+    """A stream connected: nothing changes until a snapshot."""
     return None
 
 
 def on_broken(st: State, b: ev.StreamDisconnected | ev.SequenceGap) -> None:
+    """A disconnect or a sequence gap: the account is stale."""
     account_event(st, "broken")
 
 
 def on_ignored(st: State, m: ev.MessageIgnored) -> None:
+    """A message kind the adapter does not know: counted by venue and kind."""
     key = f"{m.venue}:{m.kind}"
     st.ignored[key] = st.ignored.get(key, 0) + 1
 

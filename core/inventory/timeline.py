@@ -176,6 +176,7 @@ def reconcile(st: State, o: _Order) -> None:
 
 
 def on_order_reported(st: State, r: ev.OrderReported) -> None:
+    """An order report: status, cumulative fills, and the values it shows at its version."""
     ii = st.rc.get((r.symbol, r.kind))
     if ii is None:
         ii = book.resolve(st, r.symbol, r.kind, f"OrderReported {r.order_id}")
