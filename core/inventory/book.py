@@ -3,7 +3,9 @@
 Owns: ``State.by_xid``, ``by_cid``, ``live``, ``implied``, ``handoff``, ``retired``,
 ``gone``, ``forgotten``, ``next_n``; every order's ``state`` (through ``order_event``, the
 only caller of the order machine's table) and ``retired`` flag. Resolves instruments and
-links a venue order to the bot's own intent (exchange id first, then client id).
+links a venue order to the bot's own intent (exchange id first, then client id). Other
+modules name and identify orders, and mark them implied or handed over, through ``name``,
+``identify``, ``imply``, ``implied_heard`` and ``drop_handoff``.
 May touch: reserves through ``spot``/``changes``/``timeline`` (an order's end releases
 what it reserved) and an amend in flight through ``amends``.
 """
@@ -203,6 +205,32 @@ def link(st: State, o: _Order, cid: str) -> None:
     if amend is not None and o.amending is None and o.state not in _TERMINAL:
         amends.set_amending(st, o, amend)
     filled_up(st, o, None)
+
+
+def name(st: State, o: _Order, cid: str) -> None:
+    """A client id names this order from now (the newest order carrying it)."""
+    st.by_cid[cid] = o
+
+
+def identify(st: State, o: _Order, xkey: tuple[int, str]) -> None:
+    """The venue's id of an order, once known: its identity (instrument, exchange id)."""
+    o.order_id = xkey[1]
+    st.by_xid[xkey] = o
+
+
+def imply(st: State, o: _Order) -> None:
+    """A terminal order whose reports count fills not heard yet: it widens by them."""
+    st.implied[o.n] = o
+
+
+def implied_heard(st: State, o: _Order) -> None:
+    """Every fill an ended order's reports counted is heard: it no longer widens."""
+    del st.implied[o.n]
+
+
+def drop_handoff(st: State, n: int) -> None:
+    """A triggered order no longer widens: its new order is known, or does not exist."""
+    del st.handoff[n]
 
 
 def new_order(st: State, ii: int, side: str) -> _Order:

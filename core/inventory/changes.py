@@ -3,7 +3,8 @@
 Owns: adding, dropping and removing a change in an ``AssetLedger`` (``core.ledger``) on
 behalf of an order or a fill, and the count of each owner's pending changes
 (``_Order.pending``, ``_Fill.outstanding``); a fill whose last change is covered becomes
-settled (``State.unsettled``), and an ended order with nothing pending is retired.
+settled (``State.unsettled``; ``unsettle`` when one is pending again), and an ended order
+with nothing pending is retired.
 May touch: ``State.ledgers``; the account machine through ``sync.account_event``;
 retirement through ``book.retire``.
 """
@@ -71,6 +72,13 @@ def drop(st: State, owner: object) -> None:
         return
     if o.pending == 0 and o.state in _TERMINAL:
         book.retire(st, o)
+
+
+def unsettle(st: State, fill: _Fill) -> None:
+    """A fill has a change pending (newly counted, or again): it is unsettled until covered."""
+    fill.state = _FILL_REPORTED
+    st.unsettled += 1
+    sync.account_event(st, "unsettled_fill")
 
 
 def remove(st: State, asset: str, key: object) -> None:

@@ -3,16 +3,16 @@
 Owns: ``State.positions`` (one ``core.position.PositionBook`` per derivative), a fill's
 position change, fee and PnL changes (``("p", …)``) and ``_Fill.computed_pnl``, repriced
 whenever a report or an earlier fill heard late moves the position before it.
-May touch: the ledgers through ``changes``; the account machine through ``sync``.
+May touch: the ledgers and a fill's settlement through ``changes``; instruments through
+``book``.
 """
 
 from __future__ import annotations
 
 from core import events as ev
-from core.inventory import book, changes, sync
+from core.inventory import book, changes
 from core.inventory.state import (
     _FILL_COVERED,
-    _FILL_REPORTED,
     State,
     _Fill,
     _Order,
@@ -73,9 +73,7 @@ def reprice(st: State, ii: int) -> None:
             was = owner.state
             changes.add(st, settle, key, pf.version, new, new, pf.trade_id, owner.order, owner)
             if owner.outstanding and was == _FILL_COVERED:
-                owner.state = _FILL_REPORTED  # a change of it is pending again
-                st.unsettled += 1
-                sync.account_event(st, "unsettled_fill")
+                changes.unsettle(st, owner)  # a change of it is pending again
             led = st.ledgers.get(settle)
 
 

@@ -70,7 +70,7 @@ def widening(st: State) -> Iterable[_Order]:
             yield o
     for n, o in list(st.handoff.items()):
         if handed_over(st, o):
-            del st.handoff[n]
+            book.drop_handoff(st, n)
         else:
             yield o
 

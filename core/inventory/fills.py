@@ -1,7 +1,8 @@
 """Fill messages: counting a trade once, merging its second message, sizing its order.
 
 Owns: ``on_fill`` (a fill's whole effect), ``_Order.fills``, ``known_filled``,
-``known_notional`` and ``fees``, and a fill's settlement state on arrival.
+``known_notional`` and ``fees``, and a fill's settlement state on arrival (settled at
+once, or unsettled through ``changes.unsettle``).
 May touch: identity and lifecycle through ``book``; the spot or derivative effect through
 ``spot.apply_fill`` / ``derivatives.apply_fill``; an amended order's timeline through
 ``timeline.reconcile``; the ledgers through ``changes``.
@@ -16,11 +17,10 @@ from core.inventory import (
     changes,
     derivatives,
     spot,
-    sync,
     timeline,
 )
 from core.inventory.state import (
-    _FILL_REPORTED,
+    _FILL_COVERED,
     _FILL_SETTLED_ON_ARRIVAL,
     _IN_FLIGHT_STATES,
     _NO_LOCK_STATES,
@@ -92,10 +92,9 @@ def on_fill(st: State, f: ev.FillReported) -> None:
         if cid is not None:
             prior = st.by_cid.get(cid)
             if prior is None or prior.state in _TERMINAL:
-                st.by_cid[cid] = o  # a reused id (OKX) names its newest order
+                book.name(st, o, cid)  # a reused id (OKX) names its newest order
     if o.order_id is None:
-        o.order_id = f.order_id
-        st.by_xid[xkey] = o
+        book.identify(st, o, xkey)
     elif o.client_order_id is None and f.client_order_id is not None:
         book.link(st, o, f.client_order_id)  # first named by a fill (Bybit execution)
     ends = False
@@ -120,13 +119,11 @@ def on_fill(st: State, f: ev.FillReported) -> None:
     else:
         derivatives.apply_fill(st, o, fill)
     if fill.outstanding:
-        fill.state = _FILL_REPORTED
-        st.unsettled += 1
-        sync.account_event(st, "unsettled_fill")
+        changes.unsettle(st, fill)
     else:
         fill.state = _FILL_SETTLED_ON_ARRIVAL
     if o.n in st.implied and o.known_filled >= o.reported_filled:
-        del st.implied[o.n]
+        book.implied_heard(st, o)
     if o.state in _TERMINAL:
         if o.pending == 0:
             book.retire(st, o)
@@ -193,10 +190,8 @@ def _merge(st: State, o: _Order, known: _Fill, f: ev.FillReported) -> None:
                 o,
                 known,
             )
-            if known.outstanding and known.state == "settled":
-                known.state = "reported"
-                st.unsettled += 1
-                sync.account_event(st, "unsettled_fill")
+            if known.outstanding and known.state == _FILL_COVERED:
+                changes.unsettle(st, known)
     if o.client_order_id is None and f.client_order_id is not None:
         book.link(st, o, f.client_order_id)
     if f.realized_pnl is not None and known.venue_pnl is None and o.inst.is_derivative:
@@ -219,7 +214,5 @@ def _merge(st: State, o: _Order, known: _Fill, f: ev.FillReported) -> None:
                 o,
                 known,
             )
-            if known.outstanding and was == "settled":
-                known.state = "reported"
-                st.unsettled += 1
-                sync.account_event(st, "unsettled_fill")
+            if known.outstanding and was == _FILL_COVERED:
+                changes.unsettle(st, known)

@@ -31,7 +31,7 @@ def on_submitted(st: State, s: ev.OrderSubmitted) -> None:
     o.client_order_id = s.client_order_id
     o.quantity, o.price, o.order_type = s.quantity, s.price, s.order_type
     o.conditional = s.conditional
-    st.by_cid[s.client_order_id] = o
+    book.name(st, o, s.client_order_id)
     if o.inst.kind == "spot":
         spot.lock_known(st, o, IN_FLIGHT)
 

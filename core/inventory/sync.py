@@ -1,6 +1,7 @@
 """Account sync: balance and cash reports, snapshots, stream status and what to ask for.
 
-Owns: ``State.sync`` (the account machine, through ``account_event``), ``queried``,
+Owns: ``State.sync`` (the account machine, through ``account_event``), ``queried`` (which
+``book.order_event`` clears for an order whose state moved: it may be asked again),
 ``ignored`` and ``orders_complete_at``; balance reports, cash changes, complete snapshots
 (applied whole or not at all), not-found answers, stream status, and the requests the
 core makes of the I/O edge.
@@ -136,7 +137,7 @@ def on_not_found(st: State, n: ev.OrderNotFound) -> None:
             # The order a trigger named does not exist: it filled nothing, widens nothing.
             for k, h in list(st.handoff.items()):
                 if h.triggered_order_id == n.order_id:
-                    del st.handoff[k]
+                    book.drop_handoff(st, k)
         return
     book.order_event(st, o, "not_found")
 

@@ -209,10 +209,9 @@ def on_order_reported(st: State, r: ev.OrderReported) -> None:
             o.vanished_at = st.orders_complete_at
         o.client_order_id = r.client_order_id
         if r.client_order_id is not None:
-            st.by_cid[r.client_order_id] = o
+            book.name(st, o, r.client_order_id)
     if o.order_id is None:
-        o.order_id = r.order_id
-        st.by_xid[xkey] = o
+        book.identify(st, o, xkey)
     elif o.client_order_id is None and r.client_order_id is not None:
         book.link(st, o, r.client_order_id)
     if v > o.max_version:
@@ -282,7 +281,7 @@ def on_order_reported(st: State, r: ev.OrderReported) -> None:
     book.order_event(st, o, event, v)
     book.filled_up(st, o, v)
     if o.reported_filled > o.known_filled and o.state in _TERMINAL and not o.retired:
-        st.implied[o.n] = o
+        book.imply(st, o)
 
 
 def _filled_by(st: State, o: _Order, v: int) -> Decimal:
