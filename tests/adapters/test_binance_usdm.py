@@ -1279,3 +1279,28 @@ def test_trade_lite_original_quantity_bounds_its_order() -> None:
     inv.apply(fill)
     x = inv.exposure("BTCUSDT")
     assert (x.low, x.expected, x.high) == (D("0.040"), D("0.040"), D("0.050"))
+
+
+def test_an_inventory_fed_by_the_stream_survives_pickle_and_deepcopy() -> None:
+    # The position book's state is copied explicitly (so a compiled build copies too):
+    # each copy must read the same and go on exactly like the original.
+    import pickle
+
+    from invsync.bench import PERP_ACCOUNT, fresh_inventories, stream
+
+    inv = fresh_inventories()[1]
+    messages = [m for account, m in itertools.islice(stream(7), 6_000) if account == PERP_ACCOUNT]
+    # Just after a fill, before the report that covers it: the fill is pending in the book.
+    cut = 1 + next(
+        n for n in range(len(messages) // 2, len(messages)) if messages[n]["e"] == "TRADE_LITE"
+    )
+    apply_all(inv, *messages[:cut])
+    assert inv.stats()["pending_position_fills"] > 0
+    copies = [pickle.loads(pickle.dumps(inv)), copy.deepcopy(inv)]
+    keys = [m["o"]["c"] for m in messages if m["e"] == "ORDER_TRADE_UPDATE"][-20:]
+    for other in copies:
+        assert observed(other, ["USDT"], keys) == observed(inv, ["USDT"], keys)
+    for target in (inv, *copies):
+        apply_all(target, *messages[cut:])
+    for other in copies:
+        assert observed(other, ["USDT"], keys) == observed(inv, ["USDT"], keys)
