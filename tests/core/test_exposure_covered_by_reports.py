@@ -1,4 +1,4 @@
-"""Exposure of spot assets when a balance report includes fills only an order report told of.
+"""Exposure when a balance or position report includes fills only an order report told of.
 
 An order report at version v stating cumulative c says fills at or before v add up to c;
 a balance report at V >= v includes all of them, so only what is neither heard nor inside
@@ -116,3 +116,28 @@ def test_the_newest_count_before_the_balance_is_the_one_covered() -> None:
     inv.apply(_report("partially_filled", "0.6", 4))
     inv.apply(ev.BalanceReported("BTC", D("0.6"), D("0.6"), 5))
     assert inv.exposure("BTC") == _x("0.6", "0.6", "1")
+
+
+def test_a_covered_derivative_order_does_not_hide_an_uncovered_one_after_it() -> None:
+    # Long 2; two sells of 1 reported filled with no fill heard: the first (v3) is inside
+    # the position report at v4 (long 1), the second (v6) is not: down to 0 still possible.
+    perp = Instrument(symbol="BTCUSDT", kind="linear", base="BTC", quote="USDT")
+    inv = Inventory([perp])
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1,
+            balances=(ev.BalanceReported("USDT", D(1000), D(1000), 1),),
+            positions=(ev.PositionReported("BTCUSDT", D(2), D(100), 1),),
+        )
+    )
+
+    def sold(oid: str, status: str, cum: str, v: int) -> ev.OrderReported:
+        avg = D(110) if D(cum) else None
+        return ev.OrderReported("BTCUSDT", oid, None, "sell", status, D(1), D(110), D(cum), avg, v)
+
+    inv.apply(sold("1", "new", "0", 2))
+    inv.apply(sold("1", "filled", "1", 3))
+    inv.apply(ev.PositionReported("BTCUSDT", D(1), D(100), 4))
+    inv.apply(sold("2", "new", "0", 5))
+    inv.apply(sold("2", "filled", "1", 6))
+    assert inv.exposure("BTCUSDT") == _x("0", "1", "1")

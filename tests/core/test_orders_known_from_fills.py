@@ -133,3 +133,34 @@ def test_order_size_below_what_filled_is_refused_naming_the_order_by_its_id() ->
         )
     else:
         raise AssertionError("an order size below its known fills was accepted")
+
+
+def test_fill_stating_a_size_other_than_the_reported_one_does_not_end_the_order() -> None:
+    # The report says 1; the fill says an order of 0.5 with nothing left (a size change
+    # not heard of): the reported size stands until a report says otherwise.
+    inv = _long_perp()
+    inv.apply(ev.OrderReported("BTCUSDT", "9", "c9", "sell", "new", D(1), D(110), D(0), None, 2))
+    inv.apply(
+        ev.FillReported(
+            "BTCUSDT",
+            "9",
+            "c9",
+            "t1",
+            "sell",
+            D("0.5"),
+            D(110),
+            D(0),
+            "USDT",
+            3,
+            order_quantity=D("0.5"),
+            leaves_quantity=D(0),
+        )
+    )
+    o = inv.order("c9")
+    assert o is not None
+    assert (o.status, o.filled_quantity, o.remaining_quantity) == (
+        "partially_filled",
+        D("0.5"),
+        D("0.5"),
+    )
+    assert inv.exposure("BTCUSDT") == _x("0", "0.5", "0.5")

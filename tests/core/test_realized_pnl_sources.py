@@ -82,3 +82,19 @@ def test_fills_a_wallet_report_covers_are_settled_for_good() -> None:
     assert inv.sync_state == "synced"
     stats = inv.stats()
     assert (stats["pending_changes"], stats["unsettled_fills"]) == (0, 0)
+
+
+def test_a_repriced_fill_and_another_unsettled_fill_are_each_counted_until_settled() -> None:
+    # Flat at v1, a flat report at v3. B (sell @110, v3) settles at once (priced 0: no
+    # known fill reaches the report). X (buy, v10, fee 0.1) is unsettled. A (buy @100, v2)
+    # then shows B closed a long: +10, B unsettled again. The wallet at v3 settles B
+    # only: X is still waiting.
+    inv = _inv("0")
+    inv.apply(ev.PositionReported("BTCUSDT", D(0), D(0), 3))
+    inv.apply(_fill("B", "sell", "110", 3, fee="0"))
+    inv.apply(_fill("X", "buy", "100", 10, fee="0.1"))
+    inv.apply(_fill("A", "buy", "100", 2, fee="0"))
+    assert (inv.sync_state, inv.stats()["unsettled_fills"]) == ("settling", 2)
+    inv.apply(ev.BalanceReported("USDT", D(1010), D(1010), 3))
+    assert (inv.sync_state, inv.stats()["unsettled_fills"]) == ("settling", 1)
+    assert inv.balance("USDT").total == D("1009.9")
