@@ -81,3 +81,33 @@ def test_balance_report_including_the_early_fills_leaves_only_the_rest_at_the_cu
     inv.apply(_report("partially_filled", 99, "0.5", 2))
     inv.apply(ev.BalanceReported("USDT", D(9950), D(9950), 3))
     assert inv.exposure("USDT").low == D(9950) - D("148.6485")
+
+
+def test_buy_triggered_under_its_id_and_heard_live_earlier_widens_at_its_price() -> None:
+    # A stop buy 1 @100 triggered under its own id (Bybit): live at v5, then a late
+    # report shows it live already at v4 with the same values. Its one run of values
+    # bounds every unheard fill at 100: 1000 - 1 x 100 (no fee rate here).
+    spot = Instrument(symbol="BTCUSDT", kind="spot", base="BTC", quote="USDT")
+    inv = Inventory([spot])
+    inv.apply(
+        ev.SnapshotTaken(version=1, balances=(ev.BalanceReported("USDT", D(1000), D(1000), 1),))
+    )
+    inv.submit("c1", "BTCUSDT", "buy", D(1), D(100), conditional=True)
+    for v, conditional in ((2, True), (5, False), (4, False)):
+        inv.apply(
+            ev.OrderReported(
+                "BTCUSDT",
+                "A1",
+                "c1",
+                "buy",
+                "new",
+                D(1),
+                D(100),
+                D(0),
+                None,
+                v,
+                conditional=conditional,
+            )
+        )
+    assert inv.exposure("USDT").low == D(900)
+    assert inv.balance("USDT").locked == D(100)
