@@ -64,8 +64,9 @@ def prices(steps: int) -> Iterator[Tick]:
     """The demo's price path: the sample's random walk, ``steps`` trades long."""
     t0 = 1_767_571_200_000_000
     for ms, price, size, side in walk(PATH_SEED, steps):
-        yield Tick(t0 + ms * 1000, Decimal(f"{price:.2f}"), Decimal(f"{max(size, 0.0001):.4f}"),
-                   side)
+        yield Tick(
+            t0 + ms * 1000, Decimal(f"{price:.2f}"), Decimal(f"{max(size, 0.0001):.4f}"), side
+        )
 
 
 @attrs.frozen(slots=True)
@@ -164,8 +165,12 @@ def print_table(naive: Outcome, inv: Outcome, out: TextIO, seed: int, faults: st
     row("cancels refused (order already done)", lambda o: o.result.counters.cancel_failed)
     row("orders filled on arrival, unheard", lambda o: o.result.counters.instant_fills)
     row("resyncs asked for", lambda o: o.result.counters.resyncs)
-    row("pushes sent / dropped / duplicated", lambda o: f"{o.result.network.sent} / "
-        f"{o.result.network.dropped} / {o.result.network.duplicated}")
+    row(
+        "pushes sent / dropped / duplicated",
+        lambda o: (
+            f"{o.result.network.sent} / {o.result.network.dropped} / {o.result.network.duplicated}"
+        ),
+    )
     console.print(table)
     console.print(
         "Both runs draw latencies and faults from the same seed and rates; the pushes differ "
@@ -199,8 +204,14 @@ def plot(naive: Outcome, inv: Outcome, path: Path) -> None:
     for o, colour in ((naive, "tab:red"), (inv, "tab:blue")):
         xs = [(s.ts - t0) / 60e6 for s in o.result.samples]
         ys = [float(s.base) for s in o.result.samples]  # plotting only
-        ax.step(xs, ys, where="post", color=colour, linewidth=1.4,
-                label=f"{o.name} (worst overshoot {o.worst_overshoot} BTC)")
+        ax.step(
+            xs,
+            ys,
+            where="post",
+            color=colour,
+            linewidth=1.4,
+            label=f"{o.name} (worst overshoot {o.worst_overshoot} BTC)",
+        )
     end = max(s.ts for s in inv.result.samples)
     xs, ys = [], []
     t = t0
@@ -223,10 +234,18 @@ def plot(naive: Outcome, inv: Outcome, path: Path) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``invsync demo``."""
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                        help=f"seed of latencies and faults (default {DEFAULT_SEED})")
-    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS,
-                        help=f"price steps, 100 to 200000 (default {DEFAULT_STEPS})")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"seed of latencies and faults (default {DEFAULT_SEED})",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=DEFAULT_STEPS,
+        help=f"price steps, 100 to 200000 (default {DEFAULT_STEPS})",
+    )
     parser.add_argument(
         "--faults",
         default=DEFAULT_FAULTS,
@@ -234,8 +253,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"private-stream faults: none, mild, hostile (default {DEFAULT_FAULTS}), then "
         "overrides KIND=p (duplicate, reorder, delay, drop, timeout)",
     )
-    parser.add_argument("--plot", type=Path, default=None, metavar="PATH",
-                        help="write a PNG of both inventories over time")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write a PNG of both inventories over time",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -65,10 +65,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(arrival order, no versions, no dedup), to see what lag does to it",
     )
     parser.add_argument("--fee-rate", default="0.001", metavar="RATE", help="default 0.001")
-    parser.add_argument("--out", type=Path, default=None, metavar="CSV",
-                        help="write fills and the account over time to this CSV")
-    parser.add_argument("--bench", action="store_true",
-                        help="time the run and print price steps per second")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="CSV",
+        help="write fills and the account over time to this CSV",
+    )
+    parser.add_argument(
+        "--bench", action="store_true", help="time the run and print price steps per second"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="runs timed by --bench (default 5)")
 
 
@@ -80,8 +86,9 @@ def _path(csv: str | None) -> Path:
     return Path(csv)
 
 
-def _once(args: argparse.Namespace, progress: Callable[[PriceFile], Callable[[int], None]] | None
-          ) -> Result:
+def _once(
+    args: argparse.Namespace, progress: Callable[[PriceFile], Callable[[int], None]] | None
+) -> Result:
     try:
         prices = PriceFile(_path(args.csv))
     except PriceFileError as exc:
@@ -153,9 +160,13 @@ def run(args: argparse.Namespace) -> int:
         result = _once(args, progress)
     from invsync.backtest.report import print_report, write_csv
 
-    print_report(result, sys.stdout, title=f"invsync backtest: {args.strategy} on "
-                 f"{_path(args.csv).name}, reading the "
-                 f"{'naive tracker' if args.tracker == 'naive' else 'Inventory'}")
+    print_report(
+        result,
+        sys.stdout,
+        title=f"invsync backtest: {args.strategy} on "
+        f"{_path(args.csv).name}, reading the "
+        f"{'naive tracker' if args.tracker == 'naive' else 'Inventory'}",
+    )
     if args.out is not None:
         try:
             n = write_csv(result, args.out)

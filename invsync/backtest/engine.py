@@ -371,8 +371,9 @@ class Backtest:
         self, symbol: str, side: str, quantity: Decimal, price: Decimal | None, cid: str
     ) -> str:
         if symbol != self.inst.symbol:
-            raise ValueError(f"place {cid}: unknown symbol {symbol!r} (this run trades "
-                             f"{self.inst.symbol})")
+            raise ValueError(
+                f"place {cid}: unknown symbol {symbol!r} (this run trades {self.inst.symbol})"
+            )
         high, low = self._true_range()
         self.tracker.submit(cid, symbol, side, quantity, price)
         self.counters.orders += 1

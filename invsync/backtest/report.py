@@ -53,8 +53,23 @@ def write_csv(result: Result, path: Path) -> int:
             (
                 f.ts,
                 2 * i,
-                [_time(f.ts), "fill", f.side, f.quantity, f.price, f.fee, f.fee_asset,
-                 f.client_order_id or "", "", "", "", "", "", "", ""],
+                [
+                    _time(f.ts),
+                    "fill",
+                    f.side,
+                    f.quantity,
+                    f.price,
+                    f.fee,
+                    f.fee_asset,
+                    f.client_order_id or "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ],
             )
         )
     for i, s in enumerate(result.samples):
@@ -63,9 +78,23 @@ def write_csv(result: Result, path: Path) -> int:
             (
                 s.ts,
                 2 * i + 1,
-                [_time(s.ts), "sample", "", "", s.price, "", "", "", s.base, s.quote,
-                 equity.quantize(_CENT), (equity - start).quantize(_CENT), s.seen_low,
-                 s.seen_expected, s.seen_high],
+                [
+                    _time(s.ts),
+                    "sample",
+                    "",
+                    "",
+                    s.price,
+                    "",
+                    "",
+                    "",
+                    s.base,
+                    s.quote,
+                    equity.quantize(_CENT),
+                    (equity - start).quantize(_CENT),
+                    s.seen_low,
+                    s.seen_expected,
+                    s.seen_high,
+                ],
             )
         )
     rows.sort(key=lambda r: (r[0], r[1]))
@@ -94,28 +123,44 @@ def print_report(result: Result, out: TextIO, *, title: str = "invsync backtest"
         ("price steps", f"{c.steps:,}"),
         ("price", f"{result.first_price} -> {result.last_price}"),
         ("orders / cancels / amends sent", f"{c.orders} / {c.cancels} / {c.amends}"),
-        ("refused: orders / cancels / amends",
-         f"{c.rejected} / {c.cancel_failed} / {c.amend_failed}"),
+        (
+            "refused: orders / cancels / amends",
+            f"{c.rejected} / {c.cancel_failed} / {c.amend_failed}",
+        ),
         ("fills (instant on arrival)", f"{len(result.fills)} ({c.instant_fills})"),
         ("fees", fees),
-        (f"{inst.base} start -> end",
-         f"{result.start.get(inst.base, Decimal(0))} -> {result.final.get(inst.base)}"),
-        (f"{inst.quote} start -> end",
-         f"{result.start.get(inst.quote, Decimal(0))} -> {result.final.get(inst.quote)}"),
+        (
+            f"{inst.base} start -> end",
+            f"{result.start.get(inst.base, Decimal(0))} -> {result.final.get(inst.base)}",
+        ),
+        (
+            f"{inst.quote} start -> end",
+            f"{result.start.get(inst.quote, Decimal(0))} -> {result.final.get(inst.quote)}",
+        ),
         (f"PnL, marked to market ({inst.quote})", f"{result.pnl.quantize(_CENT)}"),
         ("PnL vs holding the start balances", f"{(result.pnl - hold).quantize(_CENT)}"),
         ("private messages sent / delivered", f"{n.sent} / {n.delivered}"),
-        ("faults: dup / reorder / delay / drop / timeout",
-         f"{n.duplicated} / {n.reordered} / {n.delayed} / {n.dropped} / {n.timeouts}"),
+        (
+            "faults: dup / reorder / delay / drop / timeout",
+            f"{n.duplicated} / {n.reordered} / {n.delayed} / {n.dropped} / {n.timeouts}",
+        ),
         ("gaps seen / resyncs / order queries", f"{n.gaps} / {c.resyncs} / {c.queries}"),
     ):
         summary.add_row(what, value)
     console.print(summary)
 
-    over = Table(title=f"{inst.base} over time: truth and what the tracker saw",
-                 title_justify="left")
-    for col in ("time", "price", f"{inst.base} true", "seen low", "seen expected",
-                "seen high", "PnL"):
+    over = Table(
+        title=f"{inst.base} over time: truth and what the tracker saw", title_justify="left"
+    )
+    for col in (
+        "time",
+        "price",
+        f"{inst.base} true",
+        "seen low",
+        "seen expected",
+        "seen high",
+        "PnL",
+    ):
         over.add_column(col, justify="right")
     samples = result.samples
     start = result.equity(
@@ -128,8 +173,15 @@ def print_report(result: Result, out: TextIO, *, title: str = "invsync backtest"
         for k in picks:
             s = samples[k]
             pnl = result.equity(s.base, s.quote, s.price) - start
-            over.add_row(_clock(s.ts), str(s.price), str(s.base), str(s.seen_low),
-                         str(s.seen_expected), str(s.seen_high), str(pnl.quantize(_CENT)))
+            over.add_row(
+                _clock(s.ts),
+                str(s.price),
+                str(s.base),
+                str(s.seen_low),
+                str(s.seen_expected),
+                str(s.seen_high),
+                str(pnl.quantize(_CENT)),
+            )
     console.print(over)
 
     if result.fills:
@@ -137,6 +189,12 @@ def print_report(result: Result, out: TextIO, *, title: str = "invsync backtest"
         for col in ("time", "order", "side", "quantity", "price", "fee"):
             fills.add_column(col, justify="right")
         for f in result.fills[-8:]:
-            fills.add_row(_clock(f.ts), f.client_order_id or "", f.side, str(f.quantity),
-                          str(f.price), f"{f.fee.normalize():f} {f.fee_asset}")
+            fills.add_row(
+                _clock(f.ts),
+                f.client_order_id or "",
+                f.side,
+                str(f.quantity),
+                str(f.price),
+                f"{f.fee.normalize():f} {f.fee_asset}",
+            )
         console.print(fills)

@@ -55,8 +55,13 @@ class Recording(Inventory):
 def _target_run(seed: int, faults: str, steps: int = 3000) -> tuple[Backtest, Result]:
     strategy = TargetInventory(LEVELS, 60.0, aggressive_every=2)
     bt = Backtest(
-        _ticks(steps), strategy, balances=START, seed=seed, faults=parse_faults(faults),
-        tracker=Recording, check=True,
+        _ticks(steps),
+        strategy,
+        balances=START,
+        seed=seed,
+        faults=parse_faults(faults),
+        tracker=Recording,
+        check=True,
     )
     return bt, bt.run()
 

@@ -26,8 +26,10 @@ def _orders_past_target(result: Result, strategy: TargetInventory) -> list[Decim
     out = []
     for o in result.sent:
         target = strategy.target_at(o.ts)
-        past = o.true_high + o.quantity - target if o.side == "buy" else target - (
-            o.true_low - o.quantity
+        past = (
+            o.true_high + o.quantity - target
+            if o.side == "buy"
+            else target - (o.true_low - o.quantity)
         )
         out.append(past)
     return out
@@ -61,8 +63,9 @@ def test_the_naive_bot_overshoots_and_the_inventory_bot_never_does(
     assert naive_over > Decimal("0.5")
     assert naive.worst_overshoot == naive_over
     assert inv.duplicates == 0 < naive.duplicates
-    assert naive.duplicates == sum(1 for p in _orders_past_target(naive.result, naive.strategy)
-                                   if p > 0)
+    assert naive.duplicates == sum(
+        1 for p in _orders_past_target(naive.result, naive.strategy) if p > 0
+    )
     # Same world for both: prices, and the Inventory's bot reached its final target.
     assert naive.result.last_price == inv.result.last_price
     assert abs(inv.reached - inv.target) < Decimal("0.01")  # within one lot
