@@ -59,6 +59,40 @@ class AssetLedger:
         # or above it covers every pending change, with no need to look at each.
         self.top = -1
 
+    # Copy and pickle by state, not by the default for slots: a compiled (mypyc) build has
+    # no default, and the Inventory deep-copies its ledgers to roll back a failed snapshot.
+    def __reduce__(self) -> tuple[object, ...]:
+        """Copy/pickle support: a blank ledger of the asset, then its state."""
+        state = (
+            self.total,
+            self.free,
+            self.version,
+            self.trade_ids,
+            self.pending,
+            self.sum_total,
+            self.sum_free,
+            self.top,
+        )
+        return (AssetLedger, (self.asset,), state)
+
+    def __setstate__(
+        self,
+        state: tuple[
+            Decimal, Decimal, int, frozenset[str], dict[object, Change], Decimal, Decimal, int
+        ],
+    ) -> None:
+        """Restore what ``__reduce__`` saved."""
+        (
+            self.total,
+            self.free,
+            self.version,
+            self.trade_ids,
+            self.pending,
+            self.sum_total,
+            self.sum_free,
+            self.top,
+        ) = state
+
     def covers(self, version: int, trade_id: str | None) -> bool:
         """Whether the current report already includes a change at ``version``."""
         return version <= self.version or (trade_id is not None and trade_id in self.trade_ids)

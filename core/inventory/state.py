@@ -22,7 +22,7 @@ from core.machines import account as account_machine
 from core.machines import fill as fill_machine
 from core.machines import order as order_machine
 from core.position import PositionBook
-from core.values import ZERO
+from core.values import ONE, ZERO
 
 if TYPE_CHECKING:
     from core.inventory.amends import _Amend
@@ -81,25 +81,29 @@ _FILL_SETTLED_ON_ARRIVAL: Final = _fill_after("cover", "message")
 _FILL_COVERED: Final = _fill_after("message", "cover")
 
 
+#: _Fill's fields, in one place: its slots and what a copy or pickle saves.
+_FILL_FIELDS: Final = (
+    "computed_pnl",
+    "fee",
+    "fee_asset",
+    "key",
+    "lo",
+    "order",
+    "outstanding",
+    "price",
+    "quantity",
+    "state",
+    "trade_id",
+    "unlock",
+    "venue_pnl",
+    "version",
+)
+
+
 class _Fill:
     """One trade of an order, counted once."""
 
-    __slots__ = (
-        "computed_pnl",
-        "fee",
-        "fee_asset",
-        "key",
-        "lo",
-        "order",
-        "outstanding",
-        "price",
-        "quantity",
-        "state",
-        "trade_id",
-        "unlock",
-        "venue_pnl",
-        "version",
-    )
+    __slots__ = _FILL_FIELDS
 
     def __init__(self, order: _Order, f: ev.FillReported, key: tuple[int, str]) -> None:
         self.order = order
@@ -121,47 +125,63 @@ class _Fill:
         # chain is answered or the order ends.
         self.lo: Decimal | None = None
 
+    # Copy and pickle by state, not by the default for slots: a compiled (mypyc) build has
+    # no default, and a snapshot deep-copies the state to roll back if it fails half-way.
+    # A blank fill, not constructor arguments, so a cycle through ``order`` copies it once.
+    def __reduce__(self) -> tuple[object, ...]:
+        """Copy/pickle support: a blank fill, then its state."""
+        return (_blank_fill, (), tuple([getattr(self, k) for k in _FILL_FIELDS]))
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        """Restore what ``__reduce__`` saved."""
+        for k, v in zip(_FILL_FIELDS, state, strict=True):
+            setattr(self, k, v)
+
+
+#: _Order's fields, in one place: its slots and what a copy or pickle saves.
+_ORDER_FIELDS: Final = (
+    "accept_version",
+    "amending",
+    "caps",
+    "client_order_id",
+    "conditional",
+    "cums",
+    "end_version",
+    "fees",
+    "fills",
+    "ii",
+    "inst",
+    "known_filled",
+    "known_notional",
+    "live_from",
+    "lock_unit",
+    "max_version",
+    "n",
+    "order_id",
+    "order_type",
+    "pending",
+    "price",
+    "qp_lo",
+    "qp_seen",
+    "qp_version",
+    "quantity",
+    "reported_avg",
+    "reported_filled",
+    "retired",
+    "rkeys",
+    "segs",
+    "side",
+    "state",
+    "triggered_order_id",
+    "unheard",
+    "vanished_at",
+)
+
 
 class _Order:
     """What the Inventory knows of one order (mutable, internal)."""
 
-    __slots__ = (
-        "accept_version",
-        "amending",
-        "caps",
-        "client_order_id",
-        "conditional",
-        "cums",
-        "end_version",
-        "fees",
-        "fills",
-        "ii",
-        "inst",
-        "known_filled",
-        "known_notional",
-        "live_from",
-        "lock_unit",
-        "max_version",
-        "n",
-        "order_id",
-        "order_type",
-        "pending",
-        "price",
-        "qp_lo",
-        "qp_seen",
-        "qp_version",
-        "quantity",
-        "reported_avg",
-        "reported_filled",
-        "retired",
-        "rkeys",
-        "segs",
-        "side",
-        "state",
-        "triggered_order_id",
-        "unheard",
-        "vanished_at",
-    )
+    __slots__ = _ORDER_FIELDS
 
     def __init__(self, n: int, ii: int, inst: Instrument, side: str) -> None:
         self.n = n
@@ -217,6 +237,16 @@ class _Order:
         self.fills: dict[str, _Fill] = {}
         self.pending = 0
         self.retired = False
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Copy/pickle support by state (see ``_Fill.__reduce__``)."""
+        blank = (self.n, self.ii, self.inst, self.side)
+        return (_Order, blank, tuple([getattr(self, k) for k in _ORDER_FIELDS]))
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        """Restore what ``__reduce__`` saved."""
+        for k, v in zip(_ORDER_FIELDS, state, strict=True):
+            setattr(self, k, v)
 
     @property
     def filled(self) -> Decimal:
@@ -295,6 +325,33 @@ class _Order:
         return c - k if c > k else ZERO
 
 
+#: State's fields: its slots, and what a snapshot saves and, if it fails, puts back.
+FIELDS: Final = (
+    "by_cid",
+    "by_symbol",
+    "by_xid",
+    "forgotten",
+    "gone",
+    "gone_cap",
+    "handoff",
+    "history",
+    "ignored",
+    "implied",
+    "index",
+    "instruments",
+    "ledgers",
+    "live",
+    "next_n",
+    "orders_complete_at",
+    "positions",
+    "queried",
+    "rc",
+    "retired",
+    "sync",
+    "unsettled",
+)
+
+
 class State:
     """Everything one Inventory knows, shared by the modules that apply its rules.
 
@@ -303,30 +360,7 @@ class State:
     slows every later attribute access on the hot path by about a tenth.
     """
 
-    __slots__ = (
-        "by_cid",
-        "by_symbol",
-        "by_xid",
-        "forgotten",
-        "gone",
-        "gone_cap",
-        "handoff",
-        "history",
-        "ignored",
-        "implied",
-        "index",
-        "instruments",
-        "ledgers",
-        "live",
-        "next_n",
-        "orders_complete_at",
-        "positions",
-        "queried",
-        "rc",
-        "retired",
-        "sync",
-        "unsettled",
-    )
+    __slots__ = FIELDS
 
     def __init__(self, instruments: Iterable[Instrument], history: int) -> None:
         self.instruments: list[Instrument] = []
@@ -381,6 +415,21 @@ class State:
         self.queried: set[int] = set()
         self.ignored: dict[str, int] = {}
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Copy/pickle support by state (see ``_Fill.__reduce__``)."""
+        return (State, ((), self.history), tuple([getattr(self, k) for k in FIELDS]))
 
-#: What a snapshot saves and, if it fails, puts back.
-FIELDS: Final = State.__slots__
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        """Restore what ``__reduce__`` saved."""
+        for k, v in zip(FIELDS, state, strict=True):
+            setattr(self, k, v)
+
+
+def _blank_fill() -> _Fill:
+    """A fill for ``__setstate__`` to fill in (what a copy or an unpickling starts from)."""
+    return _Fill(_BLANK_ORDER, _BLANK_EVENT, (0, ""))
+
+
+# What a blank fill is built from (its fields are all replaced at once).
+_BLANK_ORDER: Final = _Order(0, 0, Instrument(symbol="X", kind="spot", base="X", quote="Y"), "buy")
+_BLANK_EVENT: Final = ev.FillReported("X", "0", None, "0", "buy", ONE, ONE, None, None, 0)
