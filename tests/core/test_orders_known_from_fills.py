@@ -74,6 +74,8 @@ def test_order_with_something_left_is_not_ended() -> None:
         D(4),
         D(1),
     )
+    # 3.8 of the 4 filled were never heard: their price, so the average, is unknown.
+    assert o.average_price is None
 
 
 def test_order_with_nothing_left_ends_though_fills_are_unheard() -> None:
