@@ -63,6 +63,49 @@ class _Amend:
         prices = [s[2] for s in states if s[2] is not None]
         self.hi_price = max(prices) if prices else None
 
+    # Copy and pickle by state (as State's classes do): a compiled build has no default.
+    def __reduce__(self) -> tuple[object, ...]:
+        """Copy/pickle support: a chain of the same states, then its state."""
+        state = (
+            self.asks,
+            self.hi_price,
+            self.hi_quantity,
+            self.lo_unit,
+            self.price,
+            self.quantity,
+            self.seen,
+            self.since,
+            self.states,
+        )
+        return (_Amend, (self.states,), state)
+
+    def __setstate__(
+        self,
+        state: tuple[
+            list[tuple[Decimal | None, Decimal | None]],
+            Decimal | None,
+            Decimal,
+            Decimal,
+            Decimal | None,
+            Decimal,
+            list[tuple[int, Decimal, Decimal | None]],
+            int,
+            list[tuple[Decimal, Decimal, Decimal | None]],
+        ],
+    ) -> None:
+        """Restore what ``__reduce__`` saved."""
+        (
+            self.asks,
+            self.hi_price,
+            self.hi_quantity,
+            self.lo_unit,
+            self.price,
+            self.quantity,
+            self.seen,
+            self.since,
+            self.states,
+        ) = state
+
     def rise(self, done: Decimal) -> Decimal:
         """The most the venue's reserve may have grown since any balance report."""
         # Fills not heard yet count too: where an amend lowers the price, every unit
