@@ -111,3 +111,17 @@ def test_buy_triggered_under_its_id_and_heard_live_earlier_widens_at_its_price()
         )
     assert inv.exposure("USDT").low == D(900)
     assert inv.balance("USDT").locked == D(100)
+
+
+def test_later_reports_of_the_current_values_do_not_move_the_first_one() -> None:
+    # Buy 2 @100 amended to 99 in flight; the first report at 99 (v5) counts 0.5, which
+    # the fill heard at v4 is. A later report at 99 (v8) counts 1.5: those fills came
+    # after v5, so at 99. Unheard: 1.5 (1 filled, 0.5 left), all at 99:
+    # low = (10000 - 0.5 x 99) - 1.5 x 99 x 1.001 = 9950.5 - 148.6485.
+    inv = _inv()
+    inv.submit("c1", "BTCUSDT", "buy", D(2), D(100))
+    inv.amend("c1", price=D(99))
+    inv.apply(_report("partially_filled", 99, "0.5", 5))
+    inv.apply(ev.FillReported("BTCUSDT", "X1", "c1", "t0", "buy", D("0.5"), D(99), D(0), "USDT", 4))
+    inv.apply(_report("partially_filled", 99, "1.5", 8))
+    assert inv.exposure("USDT").low == D("9950.5") - D("148.6485")

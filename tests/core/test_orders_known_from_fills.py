@@ -1,4 +1,4 @@
-"""Derivative orders known only from their fills (exchange-made ADL/bust orders).
+"""Derivative orders sized by their fills' messages (most often exchange-made ADL/bust orders).
 
 A fill's message may state its order's size (``order_quantity``) and what is left after
 it (``leaves_quantity``): the order is then bounded, what the venue counts as filled is
@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from core import Instrument, Inventory
 from core import events as ev
+from core.requests import QueryOrder
 from core.views import Exposure
 
 D = Decimal
@@ -166,3 +167,33 @@ def test_fill_stating_a_size_other_than_the_reported_one_does_not_end_the_order(
         D("0.5"),
     )
     assert inv.exposure("BTCUSDT") == _x("0", "0.5", "0.5")
+
+
+def test_fill_leaving_nothing_of_a_reported_order_asks_for_the_fills_not_heard() -> None:
+    # Sell 2 reported (v2); a fill of 1 (v4) says nothing is left: the order is filled,
+    # 1 of it unheard. It is asked for, and the unheard 1 still widens the position.
+    inv = _long_perp()
+    inv.apply(ev.OrderReported("BTCUSDT", "9", "c9", "sell", "new", D(2), D(110), D(0), None, 2))
+    inv.apply(
+        ev.FillReported(
+            "BTCUSDT",
+            "9",
+            "c9",
+            "t1",
+            "sell",
+            D(1),
+            D(110),
+            D(0),
+            "USDT",
+            4,
+            order_quantity=D(2),
+            leaves_quantity=D(0),
+        )
+    )
+    o = inv.order("c9")
+    assert o is not None
+    assert (o.status, o.filled_quantity) == ("filled", D(2))
+    assert [(r.order_id, r.reason) for r in inv.requests() if isinstance(r, QueryOrder)] == [
+        ("9", "fills missing: reported 2, known 1")
+    ]
+    assert inv.exposure("BTCUSDT") == _x("-1", "0", "0")
