@@ -19,6 +19,7 @@ import pytest
 
 from core import InvalidEvent, Inventory
 from core import events as ev
+from core.inventory import state as inventory_state
 from tests.core.builders import BTCUSDT, ETHBTC, PERP, D, bal, fill, fingerprint, report, spot
 
 Copier = Callable[[Inventory], Inventory]
@@ -195,3 +196,46 @@ def test_an_inventory_of_two_spot_instruments_copies_its_instruments() -> None:
     inv = Inventory([BTCUSDT, ETHBTC])
     for how, copier in COPIERS.items():
         assert copier(inv).instruments == (BTCUSDT, ETHBTC), how
+
+
+def _natives() -> list[object]:
+    """One of each class the Inventory's state is made of that copies by explicit state."""
+    from core.inventory.amends import _Amend
+    from core.inventory.state import State, _blank_fill, _Order
+    from core.ledger import AssetLedger
+    from core.position import PendingFill, PositionBook
+
+    order = _Order(0, 0, BTCUSDT, "buy")
+    return [
+        AssetLedger("BTC"),
+        PositionBook(False, D(1)),
+        PendingFill(None, 0, D(1), D(1), "t", None),
+        _Amend([(D(1), D(1), None)]),
+        State((), 10),
+        order,
+        _blank_fill(),
+    ]
+
+
+#: Fields __reduce__ builds the blank object from (a chain's states, the history size).
+_REBUILT_FROM = frozenset({"states", "history"})
+#: A compiled build's modules are extension modules, not .py files.
+_COMPILED = not (inventory_state.__file__ or "").endswith(".py")
+
+
+@pytest.mark.skipif(
+    _COMPILED, reason="sets every slot to a marker of any type: the pure build's classes only"
+)
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_every_field_of_the_state_classes_is_copied(how: str) -> None:
+    # A field added to a class and not to what its __reduce__ saves would be lost on copy.
+    for obj in _natives():
+        names = type(obj).__dict__["__slots__"]
+        assert names, type(obj)
+        # What a blank object is built from keeps a value of its type (checked all the same).
+        marks = {n: getattr(obj, n) if n in _REBUILT_FROM else f"{n} marker" for n in names}
+        for name, mark in marks.items():
+            setattr(obj, name, mark)
+        twin = copy.deepcopy(obj) if how == "deepcopy" else pickle.loads(pickle.dumps(obj))
+        for name, mark in marks.items():
+            assert getattr(twin, name) == mark, (type(obj).__name__, name)
