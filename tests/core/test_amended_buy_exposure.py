@@ -125,3 +125,23 @@ def test_later_reports_of_the_current_values_do_not_move_the_first_one() -> None
     inv.apply(ev.FillReported("BTCUSDT", "X1", "c1", "t0", "buy", D("0.5"), D(99), D(0), "USDT", 4))
     inv.apply(_report("partially_filled", 99, "1.5", 8))
     assert inv.exposure("USDT").low == D("9950.5") - D("148.6485")
+
+
+def test_order_linked_to_its_intent_late_keeps_the_submitted_price_for_early_fills() -> None:
+    # The bot sent buy 2 @100 and amended it to 99. The venue's first report (v3, no
+    # client id) shows 99 with 0.5 filled; the intent is linked at v4. The 0.5 may have
+    # filled at 100, before the amend: reserve 0.5 x 100 + 1.5 x 99 = 198.5, and
+    # low = 10000 - (0.5 x 100 + 1.5 x 99) x 1.001 = 10000 - 198.6985.
+    inv = _inv()
+    inv.submit("c1", "BTCUSDT", "buy", D(2), D(100))
+    inv.amend("c1", price=D(99))
+
+    def report(cid: str | None, v: int) -> ev.OrderReported:
+        return ev.OrderReported(
+            "BTCUSDT", "X1", cid, "buy", "partially_filled", D(2), D(99), D("0.5"), D(99), v
+        )
+
+    inv.apply(report(None, 3))
+    inv.apply(report("c1", 4))
+    assert inv.balance("USDT").locked == D("198.5")
+    assert inv.exposure("USDT").low == D(10000) - D("198.6985")
