@@ -9,13 +9,19 @@ pip installs them in the isolated build environment), so a pure build never need
 An editable install is never compiled. ``.ci/compiled`` builds this into a fresh venv and
 runs the core and adapter tests against it.
 
+Compiled: the value checks, the Binance field readers and adapters, the position book, the
+ledger and every module of core/inventory but its facade. Their native classes
+(``PositionBook``, ``PendingFill``, ``AssetLedger``, ``State``, ``_Order``, ``_Fill``,
+``_Amend``) copy and pickle by an explicit ``__reduce__``/``__setstate__``: a native class
+has no default for either ("__init__() missing required argument"), and the Inventory
+deep-copies its state to roll back a snapshot that fails half-way, and users pickle it
+(tests/core/test_copy_and_pickle.py checks both, on both builds).
+
 Left pure, and why:
 
-* core/ledger.py, core/inventory: they compile, but the Inventory deep-copies its state
-  to roll back a snapshot that fails half-way (and users pickle it), and a native class
-  refuses ``copy.deepcopy`` and ``pickle`` ("__init__() missing required argument"). They
-  need a ``__reduce__`` of their own first, as core/position.py has (compiled: its
-  ``pnls`` runs 2.6x faster, about 3% of parse+apply on the bench's stream).
+* core/inventory/__init__.py, the ``Inventory`` facade: it compiles, but a native class
+  cannot be weakly referenced (its ``__weakref__`` slot is dropped) and it would need its
+  own ``__reduce__``; it is one dictionary lookup and one call per event.
 * core/events.py: builds its hot events as a slotless twin subclass, then assigns
   ``__class__``; a native class cannot be the target of that, and attrs writes the
   ``__init__`` at import time, where mypyc cannot see it. So are the other attrs classes
@@ -38,6 +44,18 @@ COMPILED = [
     "core/adapters/binance_spot.py",
     "core/adapters/binance_usdm.py",
     "core/position.py",
+    "core/ledger.py",
+    "core/inventory/state.py",
+    "core/inventory/book.py",
+    "core/inventory/timeline.py",
+    "core/inventory/amends.py",
+    "core/inventory/fills.py",
+    "core/inventory/spot.py",
+    "core/inventory/derivatives.py",
+    "core/inventory/changes.py",
+    "core/inventory/sync.py",
+    "core/inventory/intents.py",
+    "core/inventory/exposure.py",
 ]
 
 MYPY = "mypy==2.4.1"
