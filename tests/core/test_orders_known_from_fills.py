@@ -197,3 +197,37 @@ def test_fill_leaving_nothing_of_a_reported_order_asks_for_the_fills_not_heard()
         ("9", "fills missing: reported 2, known 1")
     ]
     assert inv.exposure("BTCUSDT") == _x("-1", "0", "0")
+
+
+def test_fill_stating_the_count_already_reported_keeps_the_reports_figure() -> None:
+    # Reported 0.40 of 0.5 filled; a fill (0.2, 0.1 left) states the same count, 0.4:
+    # the figure the venue reported stands, as written.
+    inv = _long_perp()
+    inv.apply(
+        ev.OrderReported(
+            "BTCUSDT", "9", "c9", "sell", "partially_filled", D("0.5"), D(110), D("0.40"), D(110), 2
+        )
+    )
+    inv.apply(
+        ev.FillReported(
+            "BTCUSDT",
+            "9",
+            "c9",
+            "t1",
+            "sell",
+            D("0.2"),
+            D(110),
+            D(0),
+            "USDT",
+            3,
+            order_quantity=D("0.5"),
+            leaves_quantity=D("0.1"),
+        )
+    )
+    o = inv.order("c9")
+    assert o is not None
+    assert (o.status, str(o.filled_quantity), o.remaining_quantity) == (
+        "partially_filled",
+        "0.40",
+        D("0.1"),
+    )

@@ -102,3 +102,16 @@ def test_forget_before_every_kept_report_still_caps_the_reports_kept() -> None:
     book.report(D(70), D(100), 70, None)
     book.forget(0)  # one report too many: v6 goes, and the fill at v7 it alone priced
     assert _pnls(book) == {}
+
+
+def test_forget_lets_go_of_every_fill_at_or_before_the_kept_report() -> None:
+    # Memory stays bounded: fills at v2 and v3 rest on nothing kept once the v3 report is
+    # the oldest kept; only the v4 fill stays.
+    book = _book()
+    book.add("k2", 2, D(1), D(100), "t2")
+    book.report(D(2), D(100), 3, None)
+    book.add("k3", 3, D(1), D(100), "t3")
+    book.add("k4", 4, D(-1), D(110), "t4")
+    book.forget(3)
+    assert len(book.seen) == 1
+    assert _pnls(book) == {"t4": D(10)}

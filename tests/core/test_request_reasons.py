@@ -76,3 +76,20 @@ def test_order_a_trigger_handed_over_to_is_asked_for_naming_the_trigger_by_clien
 
 def test_trigger_without_a_client_id_is_named_by_its_order_id() -> None:
     assert _queries(_triggered(None)) == [("X2", "order X2 triggered by A1 not heard of")]
+
+
+def test_missing_fills_are_asked_for_quoting_the_venues_cumulative_as_written() -> None:
+    # A filled report counting "3.0" of 3 with 1.5 heard: the figures keep the venue's
+    # own digits (a Decimal's exponent is part of what the venue said).
+    inv = Inventory([PERP])
+    inv.apply(
+        ev.FillReported(
+            "BTCUSDT", "X1", "c1", "t1", "sell", D("1.5"), D(100), D(0), "USDT", 4, kind="linear"
+        )
+    )
+    inv.apply(
+        ev.OrderReported("BTCUSDT", "X1", "c1", "sell", "filled", D(3), D(100), D("3.0"), D(100), 7)
+    )
+    o = inv.order("c1")
+    assert o is not None and str(o.filled_quantity) == "3.0"
+    assert _queries(inv) == [("X1", "fills missing: reported 3.0, known 1.5")]
