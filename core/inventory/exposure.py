@@ -90,8 +90,10 @@ def asset_exposure(st: State, asset: str) -> Exposure:
         if inst.kind != "spot" or asset not in (inst.base, inst.quote):
             continue
         u = o.unseen()
+        cov = ZERO
         if u is not None and o.cums is not None:
-            u -= o.covered(at)  # implied fills the balance report includes (P8)
+            cov = o.covered(at)
+            u -= cov  # implied fills the balance report includes (P8)
         if u is not None and u <= 0:
             continue
         buy = o.side == "buy"
@@ -111,7 +113,7 @@ def asset_exposure(st: State, asset: str) -> Exposure:
             segs = o.segs
             if segs is not None:  # an unheard fill may predate an amend
                 old = max((s[2] for s in segs if s[2] is not None), default=price)
-                early = _before_last_values(st, o, u)
+                early = _before_last_values(st, o, u, at, cov)
                 if early is None or old is None or price is None:
                     price = old
                 elif early:
@@ -133,19 +135,25 @@ def asset_exposure(st: State, asset: str) -> Exposure:
     return Exposure(low=low, expected=b.total, high=high)
 
 
-def _before_last_values(st: State, o: _Order, u: Decimal) -> Decimal | None:
-    """How many of ``u`` unheard fills of an amended order may predate the first report
-    of its current values; None where no report bounds it."""
+def _before_last_values(
+    st: State, o: _Order, u: Decimal, at: int, covered: Decimal
+) -> Decimal | None:
+    """How many of ``u`` unheard fills of an amended order, outside the ``covered`` ones a
+    balance report at ``at`` includes, may predate the first report of its current
+    values; None where no report bounds it."""
     segs = o.segs
     assert segs is not None
     first = segs[-1][0][0]
     if first < 0 or len(segs) < 2:
         return None
+    if at >= first:
+        return ZERO  # every fill up to that report is inside the balance report
     cap = o.filled_by(first)
     if cap is None:
         return None
     k = sum((f.quantity for f in o.fills.values() if f.version <= first), ZERO)
-    early = cap - k
+    # Unheard fills in (at, first]: at most (cap - k) less the covered ones, all <= at.
+    early = cap - k - covered
     if early <= 0:
         return ZERO
     return early if early < u else u

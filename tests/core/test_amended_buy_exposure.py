@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from core import Instrument, Inventory
 from core import events as ev
 
@@ -62,12 +60,6 @@ def test_buy_amended_before_its_first_report_at_version_zero() -> None:
     assert inv.exposure("USDT").low == -(D("50.05") + D("148.6485"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: the early (old-price) part of an amended buy is not reduced by the "
-    "implied fills a newer balance report includes, so the quote range stays 0.5005 too wide "
-    "(P8 tightness; Inventory asset exposure with _before_last_values)",
-)
 def test_balance_report_including_the_early_fills_leaves_only_the_rest_at_the_current_price() -> (
     None
 ):
@@ -145,3 +137,17 @@ def test_order_linked_to_its_intent_late_keeps_the_submitted_price_for_early_fil
     inv.apply(report("c1", 4))
     assert inv.balance("USDT").locked == D("198.5")
     assert inv.exposure("USDT").low == D(10000) - D("198.6985")
+
+
+def test_balance_report_older_than_the_current_values_covers_only_its_own_early_fills() -> None:
+    # Buy 2 @100: the v2 report counts 0.3 (unheard), the balance at v3 includes them.
+    # Amended to 99, the v5 report (first at 99) counts 0.8: the 0.5 between v3 and v5
+    # may be at 100, the 1.2 left at 99 only: 9970 - 0.5 x 100 x 1.001 - 1.2 x 99 x 1.001.
+    inv = _inv()
+    inv.submit("c1", "BTCUSDT", "buy", D(2), D(100))
+    inv.apply(_report("new", 100, "0", 1))
+    inv.apply(_report("partially_filled", 100, "0.3", 2))
+    inv.apply(ev.BalanceReported("USDT", D(9970), D(9800), 3))
+    inv.amend("c1", price=D(99))
+    inv.apply(_report("partially_filled", 99, "0.8", 5))
+    assert inv.exposure("USDT").low == D(9970) - D("50.05") - D("118.9188")
