@@ -387,3 +387,54 @@ def test_balance_reported_error_names_the_bad_field(args: tuple[Any, ...], messa
     with pytest.raises(InvalidEvent) as err:
         ev.BalanceReported(*args)
     assert str(err.value) == message
+
+
+def _same(made: Any, expected: Any) -> None:
+    # Equal as attrs values, of the very class, and every field the same (a field left
+    # unset by a fast constructor would raise AttributeError here).
+    assert type(made) is type(expected)
+    assert made == expected
+    for field in attrs.fields(type(expected)):
+        assert getattr(made, field.name) == getattr(expected, field.name), field.name
+
+
+@pytest.mark.parametrize(
+    ("pnl", "liquidation", "order_quantity"),
+    [(None, False, None), (D("-1.25"), True, D(3)), (D(0), False, D("0.5"))],
+)
+def test_unchecked_fill_reported_builds_the_event_the_constructor_builds(
+    pnl: Decimal | None, liquidation: bool, order_quantity: Decimal | None
+) -> None:
+    args = ("BTCUSDT", "X1", "c1", "t1", "sell", D("0.5"), D(100), D("0.01"), "USDT", 7, "linear")
+    made = ev.unchecked_fill_reported(*args, pnl, liquidation, order_quantity)
+    expected = ev.FillReported(
+        *args[:10],
+        kind="linear",
+        realized_pnl=pnl,
+        liquidation=liquidation,
+        order_quantity=order_quantity,
+    )
+    _same(made, expected)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "entry", "kind"),
+    [(D("-2.5"), D("101.5"), "linear"), (D(0), D(0), None), (D(3), D(7), "inverse")],
+)
+def test_unchecked_position_reported_builds_the_event_the_constructor_builds(
+    quantity: Decimal, entry: Decimal, kind: str | None
+) -> None:
+    made = ev.unchecked_position_reported("BTCUSDT", quantity, entry, 9, kind)
+    _same(made, ev.PositionReported("BTCUSDT", quantity, entry, 9, kind))
+
+
+def test_unchecked_order_and_balance_reported_build_the_events_the_constructors_build() -> None:
+    order = ("BTCUSDT", "X1", "c1", "buy", "partially_filled", D(2), D(100), D(1), D(99), 4)
+    _same(
+        ev.unchecked_order_reported(*order, "spot", "market", True),
+        ev.OrderReported(*order, kind="spot", order_type="market", conditional=True),
+    )
+    _same(
+        ev.unchecked_balance_reported("USDT", D(10), D(4), 3),
+        ev.BalanceReported("USDT", D(10), D(4), 3),
+    )
