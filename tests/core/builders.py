@@ -7,6 +7,7 @@ from typing import Any
 
 from core import Instrument, Inventory
 from core import events as ev
+from core.views import Order
 
 D = Decimal
 BTCUSDT = Instrument(symbol="BTCUSDT", kind="spot", base="BTC", quote="USDT")
@@ -119,3 +120,16 @@ def fingerprint(
         inv.stats(),
         tuple(inv.requests()),
     )
+
+
+def order_view(inv: Inventory, key: str) -> Order:
+    """The order's public view, which must exist."""
+    view = inv.order(key)
+    assert view is not None, key
+    return view
+
+
+def usdt(inv: Inventory) -> tuple[Decimal, Decimal]:
+    """USDT's expected (total, free)."""
+    b = inv.balance("USDT")
+    return b.total, b.free

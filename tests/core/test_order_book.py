@@ -9,26 +9,13 @@ own intent (its first run, its reserve, its amend); ``stats`` by name. Covers
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import attrs
 import pytest
 
 from core import InvalidEvent, Inventory
 from core import events as ev
-from core.views import Exposure, Order
-from tests.core.builders import BTCUSDT, ETHBTC, PERP, D, bal, fill, report, spot
-
-
-def _view(inv: Inventory, key: str) -> Order:
-    view = inv.order(key)
-    assert view is not None
-    return view
-
-
-def _usdt(inv: Inventory) -> tuple[Decimal, Decimal]:
-    b = inv.balance("USDT")
-    return b.total, b.free
+from core.views import Exposure
+from tests.core.builders import BTCUSDT, ETHBTC, PERP, D, bal, fill, order_view, report, spot, usdt
 
 
 def _triggered(oid: str, version: int, new_id: str) -> ev.OrderReported:
@@ -102,7 +89,7 @@ def test_order_report_for_an_unknown_or_ambiguous_instrument_is_refused_by_name(
             inv.apply(event)
         assert str(err.value) == message
     inv.apply(report("new", "0", 2, kind="linear"))
-    assert _view(inv, "1").kind == "linear"
+    assert order_view(inv, "1").kind == "linear"
 
 
 def test_submit_for_an_unknown_instrument_is_refused_by_name() -> None:
@@ -144,7 +131,7 @@ def test_end_release_is_dated_by_the_terminal_report_not_the_newest_message() ->
     inv.apply(report("new", "0", 2))
     inv.apply(fill("T1", "0.25", "100", 5))
     inv.apply(report("canceled", "0.25", 4, avg="100"))
-    assert _usdt(inv) == (D(9975), D(9975))
+    assert usdt(inv) == (D(9975), D(9975))
     # A report at v4 covers the acceptance and the release: only the fill (USDT, BTC) of
     # v5 is left pending.
     inv.apply(bal("USDT", "10000", "10000", 4))
@@ -158,7 +145,7 @@ def test_end_release_of_an_amended_order_is_dated_by_the_terminal_report() -> No
     inv.apply(report("new", "0", 3, price="98"))
     inv.apply(fill("T1", "0.25", "98", 5))
     inv.apply(report("canceled", "0.25", 4, price="98", avg="98"))
-    assert _usdt(inv) == (D("9975.5"), D("9975.5"))
+    assert usdt(inv) == (D("9975.5"), D("9975.5"))
     inv.apply(bal("USDT", "10000", "10000", 4))
     assert inv.stats()["pending_changes"] == 2
 
@@ -169,9 +156,9 @@ def test_late_amend_report_after_the_end_keeps_the_release_once() -> None:
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0", 2))
     inv.apply(report("canceled", "0", 4))
-    assert _usdt(inv) == (D(10000), D(10000))
+    assert usdt(inv) == (D(10000), D(10000))
     inv.apply(report("new", "0", 3, price="98"))
-    assert _usdt(inv) == (D(10000), D(10000))
+    assert usdt(inv) == (D(10000), D(10000))
     # The canceled report (v4) shows 100 again: down to 98 and back. Acceptance, the two
     # halves of the amends and the end stay pending until a report covers them.
     assert inv.stats()["pending_changes"] == 4
@@ -181,10 +168,10 @@ def test_rejected_report_withdraws_the_in_flight_reserve() -> None:
     inv = spot("10000")
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("rejected", "0", 2))
-    assert _usdt(inv) == (D(10000), D(10000))
+    assert usdt(inv) == (D(10000), D(10000))
     assert inv.stats()["pending_changes"] == 0
     inv.apply(bal("USDT", "10000", "10000", 3))
-    assert _usdt(inv) == (D(10000), D(10000))
+    assert usdt(inv) == (D(10000), D(10000))
 
 
 def test_canceled_market_buy_leaves_no_change_pending() -> None:
@@ -225,13 +212,13 @@ def test_ids_are_remembered_for_sixteen_orders_then_the_watermark_takes_over() -
     inv = Inventory([BTCUSDT], history=1)
     _reject_venue_orders(inv, list(range(1, 18)))  # r0..r16 at v1..v17
     inv.apply(report("new", "0", 1, cid=None, oid="n1"))  # no watermark yet: a new order
-    assert _view(inv, "n1").status == "open"
+    assert order_view(inv, "n1").status == "open"
     inv = Inventory([BTCUSDT], history=1)
     _reject_venue_orders(inv, list(range(1, 19)))  # r0..r17: r0 leaves the id memory
     inv.apply(report("new", "0", 1, cid=None, oid="n1"))  # at the watermark: old news
     assert inv.order("n1") is None
     inv.apply(report("new", "0", 2, cid=None, oid="n2"))  # above it: a new order
-    assert _view(inv, "n2").status == "open"
+    assert order_view(inv, "n2").status == "open"
 
 
 def test_the_watermark_never_falls() -> None:
@@ -249,7 +236,7 @@ def test_evicting_an_old_order_keeps_its_reused_client_id_on_the_new_one() -> No
     inv.submit("c1", "BTCUSDT", "buy", D(2), D(100))  # the id reused
     inv.submit("c2", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(ev.SubmissionFailed("c2", "rejected"))  # retiring c2 evicts the first c1
-    view = _view(inv, "c1")
+    view = order_view(inv, "c1")
     assert (view.status, view.quantity) == ("pending_new", D(2))
 
 
@@ -267,13 +254,13 @@ def test_linked_venue_order_keeps_the_price_the_bot_sent_as_its_first_run() -> N
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0", 1, cid=None, price="98"))
     inv.apply(report("new", "0", 2, price="98"))
-    view = _view(inv, "c1")
+    view = order_view(inv, "c1")
     assert (view.order_id, view.price, view.status) == ("1", D(98), "open")
-    assert _usdt(inv) == (D(10000), D(9902))
+    assert usdt(inv) == (D(10000), D(9902))
     # The bot's 100 came first, the venue's 98 is seen from v1: a report at v1 covers the
     # acceptance (-100) and the release (+2) alike.
     inv.apply(bal("USDT", "10000", "9902", 1))
-    assert _usdt(inv) == (D(10000), D(9902))
+    assert usdt(inv) == (D(10000), D(9902))
     # A fill at 100 would predate v1 (the report there shows 98 and nothing filled), so the
     # balance report at v1 holds it: unheard fills come at 98 at most.
     assert inv.exposure("USDT").low == D(9902)
@@ -299,7 +286,7 @@ def test_linked_conditional_order_has_no_runs() -> None:
     inv.apply(cond)
     inv.apply(attrs.evolve(cond, client_order_id="c1", version=3))
     assert inv.exposure("USDT").low == D(9902)  # u = 1 at 98
-    assert _usdt(inv) == (D(10000), D(10000))
+    assert usdt(inv) == (D(10000), D(10000))
 
 
 def test_venue_order_known_from_a_fill_takes_the_intents_values_and_reserve() -> None:
@@ -307,7 +294,7 @@ def test_venue_order_known_from_a_fill_takes_the_intents_values_and_reserve() ->
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(fill("T1", "0.25", "100", 2, cid=None))
     inv.apply(fill("T2", "0.25", "100", 3))  # names c1: linked
-    view = _view(inv, "c1")
+    view = order_view(inv, "c1")
     assert (view.order_id, view.quantity, view.price, view.filled_quantity) == (
         "1",
         D(1),
@@ -315,16 +302,16 @@ def test_venue_order_known_from_a_fill_takes_the_intents_values_and_reserve() ->
         D("0.5"),
     )
     # Reserve 100 accepted at v2, half unlocked by the fills: 10000 - 50 - 50.
-    assert _usdt(inv) == (D(9950), D(9900))
+    assert usdt(inv) == (D(9950), D(9900))
     inv.apply(bal("USDT", "9975", "9900", 2))  # v2: the reserve and T1 in it
-    assert _usdt(inv) == (D(9950), D(9900))
+    assert usdt(inv) == (D(9950), D(9900))
 
 
 def test_fill_naming_an_unknown_client_id_just_names_the_order() -> None:
     inv = spot("10000")
     inv.apply(report("new", "0", 2, cid=None))
     inv.apply(fill("T1", "0.25", "100", 3, cid="x1"))
-    assert _view(inv, "x1").order_id == "1"
+    assert order_view(inv, "x1").order_id == "1"
 
 
 def test_fill_naming_the_client_id_of_an_ended_order_leaves_that_order_alone() -> None:
@@ -333,8 +320,8 @@ def test_fill_naming_the_client_id_of_an_ended_order_leaves_that_order_alone() -
     inv.apply(report("canceled", "0", 2))
     inv.apply(report("new", "0", 3, cid=None, oid="2"))
     inv.apply(fill("T1", "0.25", "100", 4, cid="c1", oid="2"))
-    assert _view(inv, "1").status == "canceled"
-    assert _view(inv, "c1").order_id == "2"
+    assert order_view(inv, "1").status == "canceled"
+    assert order_view(inv, "c1").order_id == "2"
 
 
 def test_venue_order_of_an_intent_thought_refused_is_linked() -> None:
@@ -343,7 +330,7 @@ def test_venue_order_of_an_intent_thought_refused_is_linked() -> None:
     inv.apply(ev.SubmissionFailed("c1", "rejected"))
     inv.apply(report("new", "0", 2, cid=None))
     inv.apply(fill("T1", "0.25", "100", 3))
-    view = _view(inv, "c1")
+    view = order_view(inv, "c1")
     assert (view.order_id, view.status) == ("1", "partially_filled")
 
 

@@ -17,19 +17,8 @@ import pytest
 from core import Inventory
 from core import events as ev
 from core.requests import QueryOrder
-from core.views import Exposure, Order
-from tests.core.builders import BTCUSDT, D, bal, fill, report, spot
-
-
-def _view(inv: Inventory, key: str) -> Order:
-    view = inv.order(key)
-    assert view is not None
-    return view
-
-
-def _usdt(inv: Inventory) -> tuple[Decimal, Decimal]:
-    b = inv.balance("USDT")
-    return b.total, b.free
+from core.views import Exposure
+from tests.core.builders import BTCUSDT, D, bal, fill, order_view, report, spot, usdt
 
 
 def _usdt_late(inv: Inventory) -> tuple[Decimal, Decimal, Decimal]:
@@ -81,14 +70,14 @@ def test_first_report_without_any_snapshot_is_live() -> None:
     inv.apply(report("new", "0", 1, cid=None, oid="9"))
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0", 1, oid="2"))
-    assert (_view(inv, "9").status, _view(inv, "c1").status) == ("open", "open")
+    assert (order_view(inv, "9").status, order_view(inv, "c1").status) == ("open", "open")
 
 
 def test_a_report_with_fills_makes_the_order_partially_filled() -> None:
     inv = spot("10000")
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0.5", 2, avg="100"))
-    assert _view(inv, "c1").status == "partially_filled"
+    assert order_view(inv, "c1").status == "partially_filled"
 
 
 def test_report_as_old_as_the_snapshot_that_dropped_the_order_says_nothing() -> None:
@@ -96,11 +85,11 @@ def test_report_as_old_as_the_snapshot_that_dropped_the_order_says_nothing() -> 
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0", 2))
     inv.apply(ev.SnapshotTaken(version=5, balances=(bal("USDT", "10000", "9900", 5),)))
-    assert _view(inv, "c1").status == "unknown"
+    assert order_view(inv, "c1").status == "unknown"
     inv.apply(report("new", "0", 5))
-    assert _view(inv, "c1").status == "unknown"
+    assert order_view(inv, "c1").status == "unknown"
     inv.apply(report("new", "0", 6))
-    assert _view(inv, "c1").status == "open"
+    assert order_view(inv, "c1").status == "open"
 
 
 def test_order_accepted_at_the_snapshot_version_and_not_listed_is_unknown() -> None:
@@ -108,7 +97,7 @@ def test_order_accepted_at_the_snapshot_version_and_not_listed_is_unknown() -> N
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0", 5))
     inv.apply(ev.SnapshotTaken(version=5, balances=(bal("USDT", "10000", "9900", 5),)))
-    assert _view(inv, "c1").status == "unknown"
+    assert order_view(inv, "c1").status == "unknown"
 
 
 def test_listed_order_takes_an_older_fill_report_after_the_snapshot() -> None:
@@ -123,23 +112,23 @@ def test_listed_order_takes_an_older_fill_report_after_the_snapshot() -> None:
         )
     )
     inv.apply(report("partially_filled", "0.5", 4, avg="100"))
-    assert _view(inv, "c1").status == "partially_filled"
+    assert order_view(inv, "c1").status == "partially_filled"
 
 
 @pytest.mark.parametrize("status", ["new", "partially_filled"])
 def test_known_fills_reaching_a_quantity_learnt_later_make_the_order_filled(status: str) -> None:
     inv = spot("10000")
     inv.apply(fill("T1", "1", "100", 3, cid=None, oid="7"))
-    assert _view(inv, "7").status == "partially_filled"  # quantity still unknown
+    assert order_view(inv, "7").status == "partially_filled"  # quantity still unknown
     inv.apply(report(status, "0", 2, cid=None, oid="7"))
-    assert _view(inv, "7").status == "filled"
+    assert order_view(inv, "7").status == "filled"
 
 
 def test_report_counting_the_whole_quantity_makes_the_order_filled() -> None:
     inv = spot("10000")
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "1", 2, avg="100"))
-    assert _view(inv, "c1").status == "filled"
+    assert order_view(inv, "c1").status == "filled"
 
 
 def test_fills_reported_but_unheard_ask_for_a_query_only_once_terminal() -> None:
@@ -163,9 +152,9 @@ def test_a_report_with_the_old_values_keeps_an_amend_in_flight() -> None:
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0", 2))
     inv.amend("c1", price=D(103))
-    assert _usdt(inv) == (D(10000), D(9897))
+    assert usdt(inv) == (D(10000), D(9897))
     inv.apply(report("new", "0", 2))  # a copy of the old report: no answer yet
-    assert _usdt(inv) == (D(10000), D(9897))
+    assert usdt(inv) == (D(10000), D(9897))
 
 
 def test_a_later_report_with_another_client_id_does_not_rename_the_order() -> None:
@@ -173,7 +162,7 @@ def test_a_later_report_with_another_client_id_does_not_rename_the_order() -> No
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0", 2))
     inv.apply(report("canceled", "0", 3, cid="c9"))  # e.g. the cancel request's own id
-    assert _view(inv, "1").client_order_id == "c1"
+    assert order_view(inv, "1").client_order_id == "c1"
     assert inv.order("c9") is None
 
 
@@ -183,8 +172,8 @@ def test_an_older_report_of_a_venue_order_dates_its_run_for_a_later_amend() -> N
     inv.apply(report("new", "0", 5, cid=None, oid="9"))
     inv.apply(report("new", "0", 3, cid=None, oid="9"))
     inv.apply(report("new", "0", 7, cid=None, oid="9", price="98"))
-    assert _usdt(inv) == (D(10000), D(9902))
-    assert _view(inv, "9").price == D(98)
+    assert usdt(inv) == (D(10000), D(9902))
+    assert order_view(inv, "9").price == D(98)
 
 
 def test_a_repeated_report_of_the_amended_values_extends_their_run() -> None:
@@ -197,7 +186,7 @@ def test_a_repeated_report_of_the_amended_values_extends_their_run() -> None:
     inv.apply(report("new", "0", 7, price="96"))
     inv.apply(bal("USDT", "10000", "9902", 5))  # v5: reserving 98
     # The release of 2 (98 -> 96) is dated v6, after the report: 9902 + 2.
-    assert _usdt(inv) == (D(10000), D(9904))
+    assert usdt(inv) == (D(10000), D(9904))
 
 
 def test_reports_in_descending_versions_keep_the_order_open() -> None:

@@ -8,15 +8,8 @@ lowers the size narrows nothing before the venue says. Covers ``core.inventory.e
 
 from __future__ import annotations
 
-from core import Inventory
 from core.views import Exposure, Order
-from tests.core.builders import D, fill, report, spot
-
-
-def _view(inv: Inventory, key: str) -> Order:
-    view = inv.order(key)
-    assert view is not None
-    return view
+from tests.core.builders import D, fill, order_view, report, spot
 
 
 # --- the Order view ------------------------------------------------------------------------
@@ -39,7 +32,7 @@ def test_view_of_a_submitted_intent_names_every_field() -> None:
         conditional=False,
     )
     inv.apply(fill("T1", "0.25", "100", 2))
-    view = _view(inv, "c1")
+    view = order_view(inv, "c1")
     assert (view.remaining_quantity, view.average_price) == (D("0.75"), D(100))
 
 
@@ -68,7 +61,7 @@ def test_view_takes_the_reported_average_while_fills_are_unheard() -> None:
     inv = spot("10000")
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("partially_filled", "0.5", 2, avg="99"))
-    view = _view(inv, "c1")
+    view = order_view(inv, "c1")
     assert (view.filled_quantity, view.remaining_quantity, view.average_price) == (
         D("0.5"),
         D("0.5"),
@@ -76,7 +69,7 @@ def test_view_takes_the_reported_average_while_fills_are_unheard() -> None:
     )
     # A later report with the same cumulative quantity and no average keeps the first one.
     inv.apply(report("canceled", "0.5", 3))
-    view = _view(inv, "c1")
+    view = order_view(inv, "c1")
     assert (view.status, view.remaining_quantity, view.average_price) == (
         "canceled",
         D(0),

@@ -9,28 +9,15 @@ zero or flatten what they omit; a failed snapshot changes nothing. Covers
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from core import Instrument, InvalidEvent, Inventory
 from core import events as ev
 from core.requests import QueryOrder, ResyncAccount
-from core.views import Balance, Order
-from tests.core.builders import BTCUSDT, PERP, D, bal, fill, report, spot
+from core.views import Balance
+from tests.core.builders import BTCUSDT, PERP, D, bal, fill, order_view, report, spot, usdt
 
 INVERSE_SAME_SYMBOL = Instrument(symbol="BTCUSDT", kind="inverse", base="BTC", quote="USD")
-
-
-def _view(inv: Inventory, key: str) -> Order:
-    view = inv.order(key)
-    assert view is not None
-    return view
-
-
-def _usdt(inv: Inventory) -> tuple[Decimal, Decimal]:
-    b = inv.balance("USDT")
-    return b.total, b.free
 
 
 def _two_derivatives() -> Inventory:
@@ -106,9 +93,9 @@ def test_order_not_found_by_exchange_id_rejects_an_order_without_client_id() -> 
     inv = spot("10000")
     inv.apply(report("new", "0", 2, cid=None, oid="9"))
     inv.apply(ev.SnapshotTaken(version=5, balances=(bal("USDT", "10000", "10000", 5),)))
-    assert _view(inv, "9").status == "unknown"
+    assert order_view(inv, "9").status == "unknown"
     inv.apply(ev.OrderNotFound(None, order_id="9"))
-    assert _view(inv, "9").status == "rejected"
+    assert order_view(inv, "9").status == "rejected"
     assert inv.requests() == []
 
 
@@ -160,7 +147,7 @@ def test_snapshot_open_orders_resolve_with_their_kind() -> None:
             open_orders=(report("new", "0", 2, kind="spot"),),
         )
     )
-    assert _view(inv, "1").status == "open"
+    assert order_view(inv, "1").status == "open"
     with pytest.raises(InvalidEvent) as err:
         inv.apply(
             ev.SnapshotTaken(version=3, open_orders=(report("new", "0", 3, symbol="XRPUSDT"),))
@@ -178,9 +165,9 @@ def test_failed_snapshot_leaves_the_inventory_working() -> None:
                 open_orders=(report("new", "0", 3, symbol="XRPUSDT"),),
             )
         )
-    assert _usdt(inv) == (D(1000), D(1000))
+    assert usdt(inv) == (D(1000), D(1000))
     inv.apply(bal("USDT", "700", "700", 4))
-    assert _usdt(inv) == (D(700), D(700))
+    assert usdt(inv) == (D(700), D(700))
     inv.apply(ev.StreamDisconnected("user", "closed"))
     assert inv.sync_state == "stale"
 

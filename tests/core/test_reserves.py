@@ -15,14 +15,9 @@ import pytest
 from core import InvalidEvent, Inventory
 from core import events as ev
 from core.views import Balance
-from tests.core.builders import BTCUSDT, PERP, bal, fill, fingerprint, report, spot
+from tests.core.builders import BTCUSDT, PERP, bal, fill, fingerprint, report, spot, usdt
 
 D = Decimal
-
-
-def _usdt(inv: Inventory) -> tuple[Decimal, Decimal]:
-    b = inv.balance("USDT")
-    return b.total, b.free
 
 
 def _conditional(status: str, version: int, **kw: object) -> ev.OrderReported:
@@ -85,21 +80,21 @@ def test_buy_price_amend_moves_the_reserve_in_order_and_out_of_order() -> None:
     }
     inv = spot("10000")
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
-    assert _usdt(inv) == (D(10000), D(9900))
+    assert usdt(inv) == (D(10000), D(9900))
     inv.apply(events["new"])
-    assert _usdt(inv) == (D(10000), D(9900))
+    assert usdt(inv) == (D(10000), D(9900))
     inv.apply(events["amend"])
-    assert _usdt(inv) == (D(10000), D(9902))
+    assert usdt(inv) == (D(10000), D(9902))
     inv.apply(events["fill"])
-    assert _usdt(inv) == (D(9951), D(9902))
+    assert usdt(inv) == (D(9951), D(9902))
     inv.apply(events["cancel"])
-    assert _usdt(inv) == (D(9951), D(9951))
+    assert usdt(inv) == (D(9951), D(9951))
     for order in (["cancel", "fill", "amend", "new"], ["fill", "cancel", "new", "amend"]):
         other = spot("10000")
         other.submit("c1", "BTCUSDT", "buy", D(1), D(100))
         for name in order:
             other.apply(events[name])
-        assert _usdt(other) == (D(9951), D(9951))
+        assert usdt(other) == (D(9951), D(9951))
         view = other.order("c1")
         assert view is not None
         assert (view.price, view.status, view.filled_quantity) == (D(98), "canceled", D("0.5"))
@@ -123,9 +118,9 @@ def test_release_is_dated_at_the_start_of_the_amend_window() -> None:
     inv.apply(report("new", "0", 2))
     inv.apply(bal("USDT", "10000", "9900", 3))  # v3: before the amend (truth: 9900)
     inv.apply(report("new", "0", 5, price="98"))  # amended at v5 (or v3, or v4)
-    assert _usdt(inv) == (D(10000), D(9900))  # the release is dated v3: taken as covered
+    assert usdt(inv) == (D(10000), D(9900))  # the release is dated v3: taken as covered
     inv.apply(bal("USDT", "10000", "9902", 5))
-    assert _usdt(inv) == (D(10000), D(9902))
+    assert usdt(inv) == (D(10000), D(9902))
 
 
 def test_release_before_a_balance_report_counts_once() -> None:
@@ -135,7 +130,7 @@ def test_release_before_a_balance_report_counts_once() -> None:
     inv.apply(report("new", "0", 2))
     inv.apply(bal("USDT", "10000", "9902", 4))
     inv.apply(report("new", "0", 3, price="98"))
-    assert _usdt(inv) == (D(10000), D(9902))
+    assert usdt(inv) == (D(10000), D(9902))
 
 
 def test_size_increase_is_dated_at_the_end_of_its_window() -> None:
@@ -144,13 +139,13 @@ def test_size_increase_is_dated_at_the_end_of_its_window() -> None:
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0", 2))
     inv.apply(report("new", "0", 5, qty="2"))
-    assert _usdt(inv) == (D(10000), D(9800))
+    assert usdt(inv) == (D(10000), D(9800))
     inv.apply(bal("USDT", "10000", "9900", 4))  # before the increase
-    assert _usdt(inv) == (D(10000), D(9800))
+    assert usdt(inv) == (D(10000), D(9800))
     inv.apply(bal("USDT", "10000", "9800", 5))
-    assert _usdt(inv) == (D(10000), D(9800))
+    assert usdt(inv) == (D(10000), D(9800))
     inv.apply(report("canceled", "0", 6, qty="2"))
-    assert _usdt(inv) == (D(10000), D(10000))
+    assert usdt(inv) == (D(10000), D(10000))
 
 
 def test_amend_undone_splits_the_run_it_lands_in() -> None:
@@ -160,9 +155,9 @@ def test_amend_undone_splits_the_run_it_lands_in() -> None:
     inv.apply(report("new", "0", 2))
     inv.apply(report("new", "0", 6))
     inv.apply(bal("USDT", "10000", "9902", 4))
-    assert _usdt(inv) == (D(10000), D(9902))  # v4's report: nothing after it known yet
+    assert usdt(inv) == (D(10000), D(9902))  # v4's report: nothing after it known yet
     inv.apply(report("new", "0", 4, price="98"))
-    assert _usdt(inv) == (D(10000), D(9900))  # the raise back to 100 is dated v6
+    assert usdt(inv) == (D(10000), D(9900))  # the raise back to 100 is dated v6
     view = inv.order("c1")
     assert view is not None
     assert view.price == D(100)
@@ -183,7 +178,7 @@ def test_venue_order_linked_to_an_intent_with_other_values_dates_the_amend() -> 
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0", 3, cid=None, price="98"))
     inv.apply(fill("T1", "0.5", "98", 4, cid="c1"))  # the full copy names the intent
-    assert _usdt(inv) == (D(9951), D(9902))
+    assert usdt(inv) == (D(9951), D(9902))
     view = inv.order("c1")
     assert view is not None
     assert (view.order_id, view.price, view.filled_quantity) == ("1", D(98), D("0.5"))
@@ -199,7 +194,7 @@ def test_intent_canceled_before_its_venue_order_is_linked_stays_pending_cancel()
     assert view is not None
     assert (view.status, view.order_id) == ("pending_cancel", "1")
     assert len(inv.open_orders()) == 1
-    assert _usdt(inv) == (D(9950), D(9900))
+    assert usdt(inv) == (D(9950), D(9900))
 
 
 def test_fill_past_the_final_filled_quantity_is_refused_by_name() -> None:
@@ -363,7 +358,7 @@ def test_snapshot_trades_count_as_fills_once() -> None:
     inv.apply(snap)
     inv.apply(t)
     assert inv.balance("BTC").total == D(1)
-    assert _usdt(inv) == (D(900), D(900))
+    assert usdt(inv) == (D(900), D(900))
     view = inv.order("c1")
     assert view is not None
     assert (view.status, view.filled_quantity) == ("filled", D(1))
@@ -375,14 +370,14 @@ def test_amend_raising_a_buy_reserves_the_extra_until_the_venue_answers() -> Non
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0", 2))
     inv.amend("c1", price=D(103))
-    assert _usdt(inv) == (D(10000), D(9897))
+    assert usdt(inv) == (D(10000), D(9897))
     assert inv.exposure("USDT").low == D(10000) - D(103)  # it may fill at 103, unheard
     inv.apply(report("new", "0", 3, price="103"))  # the venue took it
-    assert _usdt(inv) == (D(10000), D(9897))
+    assert usdt(inv) == (D(10000), D(9897))
     inv.apply(bal("USDT", "10000", "9897", 3))
-    assert _usdt(inv) == (D(10000), D(9897))
+    assert usdt(inv) == (D(10000), D(9897))
     inv.apply(report("canceled", "0", 4, price="103"))
-    assert _usdt(inv) == (D(10000), D(10000))
+    assert usdt(inv) == (D(10000), D(10000))
     assert inv.stats()["pending_changes"] == 1  # the release, until a report covers it
 
 
@@ -391,10 +386,10 @@ def test_refused_amend_gives_its_extra_reserve_back() -> None:
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0", 2))
     inv.amend("c1", quantity=D(2))  # OKX may raise a size
-    assert _usdt(inv) == (D(10000), D(9800))
+    assert usdt(inv) == (D(10000), D(9800))
     assert inv.exposure("BTC").high == D(2)
     inv.apply(ev.AmendFailed("c1", "insufficient balance"))
-    assert _usdt(inv) == (D(10000), D(9900))
+    assert usdt(inv) == (D(10000), D(9900))
     assert inv.exposure("BTC").high == D(1)
 
 
@@ -403,9 +398,9 @@ def test_amend_that_lowers_the_reserve_waits_for_the_venue() -> None:
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.apply(report("new", "0", 2))
     inv.amend("c1", quantity=D("0.5"), price=D(90))
-    assert _usdt(inv) == (D(10000), D(9900))  # nothing released before the venue says
+    assert usdt(inv) == (D(10000), D(9900))  # nothing released before the venue says
     inv.apply(report("new", "0", 3, qty="0.5", price="90"))
-    assert _usdt(inv) == (D(10000), D(9955))
+    assert usdt(inv) == (D(10000), D(9955))
 
 
 def test_order_ending_before_the_amend_answer_drops_the_extra() -> None:
@@ -414,9 +409,9 @@ def test_order_ending_before_the_amend_answer_drops_the_extra() -> None:
     inv.apply(report("new", "0", 2))
     inv.amend("c1", price=D(105))
     inv.apply(report("canceled", "0", 3))
-    assert _usdt(inv) == (D(10000), D(10000))
+    assert usdt(inv) == (D(10000), D(10000))
     inv.apply(ev.AmendFailed("c1", "order already ended"))
-    assert _usdt(inv) == (D(10000), D(10000))
+    assert usdt(inv) == (D(10000), D(10000))
 
 
 @pytest.mark.parametrize(
@@ -457,10 +452,10 @@ def test_second_amend_before_the_first_is_answered_builds_on_it() -> None:
     inv.amend("c1", price=D(101))  # the venue amends the 0.5 it has by then
     # A balance report may catch the venue at 0.5 @ 100 (50) before it takes 0.5 @ 101
     # (50.5): that rise is held back at once.
-    assert _usdt(inv) == (D(10000), D("9899.5"))
+    assert usdt(inv) == (D(10000), D("9899.5"))
     inv.apply(report("new", "0", 3, qty="0.5"))
     inv.apply(report("new", "0", 4, qty="0.5", price="101"))
-    assert _usdt(inv) == (D(10000), D("9949.5"))
+    assert usdt(inv) == (D(10000), D("9949.5"))
     assert inv.stats()["pending_changes"] == 3  # acceptance and two amends: no intent left
 
 
@@ -468,12 +463,12 @@ def test_amend_of_an_intent_carries_over_when_its_venue_order_is_linked() -> Non
     inv = spot("10000")
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100))
     inv.amend("c1", price=D(101))
-    assert _usdt(inv) == (D(10000), D(9899))
+    assert usdt(inv) == (D(10000), D(9899))
     inv.apply(report("new", "0", 2, cid=None))  # the venue order, not yet named
     inv.apply(report("new", "0", 2))  # now named: the intent is this order
-    assert _usdt(inv) == (D(10000), D(9899))
+    assert usdt(inv) == (D(10000), D(9899))
     inv.apply(report("new", "0", 3, price="101"))
-    assert _usdt(inv) == (D(10000), D(9899))
+    assert usdt(inv) == (D(10000), D(9899))
     assert inv.stats()["live_orders"] == 1
 
 
@@ -481,9 +476,9 @@ def test_amend_by_exchange_order_id_and_its_refusal() -> None:
     inv = spot("10000")
     inv.apply(report("new", "0", 2, cid=None, oid="X9"))  # e.g. a triggered algo order
     inv.amend(order_id="X9", price=D(102))
-    assert _usdt(inv) == (D(10000), D(9898))
+    assert usdt(inv) == (D(10000), D(9898))
     inv.apply(ev.AmendFailed(None, "would cross", order_id="X9"))
-    assert _usdt(inv) == (D(10000), D(9900))
+    assert usdt(inv) == (D(10000), D(9900))
     with pytest.raises(InvalidEvent, match="amend X8: unknown order"):
         inv.amend(order_id="X8", price=D(1))
     with pytest.raises(InvalidEvent, match="AmendFailed: needs client_order_id or order_id"):
@@ -505,16 +500,16 @@ def test_fill_newer_than_every_report_unlocks_at_the_lowest_price_in_flight() ->
     inv = _open_buy_at_v2()
     inv.amend("c1", price=D(98))
     inv.apply(fill("T1", "0.5", "98", 4))  # maybe after the amend: unlocks 0.5 * 98
-    assert _usdt(inv) == (D(9951), D(9900))
+    assert usdt(inv) == (D(9951), D(9900))
     inv.apply(ev.AmendFailed("c1", "refused"))  # it was at 100 after all: unlocks 50
-    assert _usdt(inv) == (D(9951), D(9901))
+    assert usdt(inv) == (D(9951), D(9901))
 
 
 def test_fill_as_old_as_a_report_unlocks_at_that_reports_price() -> None:
     inv = _open_buy_at_v2()
     inv.amend("c1", price=D(98))
     inv.apply(fill("T1", "0.5", "98", 2))  # as old as the v2 report, which shows 100
-    assert _usdt(inv) == (D(9951), D(9901))
+    assert usdt(inv) == (D(9951), D(9901))
 
 
 def test_confirmed_amend_prices_a_later_fill_exactly() -> None:
@@ -522,7 +517,7 @@ def test_confirmed_amend_prices_a_later_fill_exactly() -> None:
     inv.amend("c1", price=D(98))
     inv.apply(fill("T1", "0.5", "98", 4))
     inv.apply(report("partially_filled", "0.5", 3, price="98", avg="98"))  # amended at v3
-    assert _usdt(inv) == (D(9951), D(9902))  # 0.5 left at 98 reserves 49
+    assert usdt(inv) == (D(9951), D(9902))  # 0.5 left at 98 reserves 49
 
 
 def test_chain_of_amends_back_to_the_start_is_answered_by_a_newer_report() -> None:
@@ -530,13 +525,13 @@ def test_chain_of_amends_back_to_the_start_is_answered_by_a_newer_report() -> No
     inv.amend("c1", price=D(98))
     inv.amend("c1", price=D(97))
     inv.apply(report("new", "0", 3, price="98"))  # the first amend's report
-    assert _usdt(inv) == (D(10000), D(9902))
+    assert usdt(inv) == (D(10000), D(9902))
     inv.amend("c1", price=D(100))  # back up: 3 above the least it may reserve (97)
-    assert _usdt(inv) == (D(10000), D(9899))
+    assert usdt(inv) == (D(10000), D(9899))
     inv.apply(report("new", "0", 5, price="97"))
-    assert _usdt(inv) == (D(10000), D(9900))
+    assert usdt(inv) == (D(10000), D(9900))
     inv.apply(report("new", "0", 6, price="100"))  # newer than a change: the chain is done
-    assert _usdt(inv) == (D(10000), D(9900))
+    assert usdt(inv) == (D(10000), D(9900))
     assert inv.stats()["pending_changes"] == 4  # acceptance, two releases, the raise
 
 
@@ -572,9 +567,9 @@ def test_chain_back_to_the_start_answered_without_an_intermediate_report() -> No
     # 97 was never shown: a balance report may catch the venue there (free 9903) and the
     # timeline would then add only 98 -> 100. The rise from 97 is held back until
     # the report of 97 comes, or a balance report as new as the answer.
-    assert _usdt(inv) == (D(10000), D(9897))
+    assert usdt(inv) == (D(10000), D(9897))
     inv.apply(report("new", "0", 4, price="97"))
-    assert _usdt(inv) == (D(10000), D(9900))
+    assert usdt(inv) == (D(10000), D(9900))
     inv = _open_buy_at_v2()
     inv.amend("c1", price=D(98))
     inv.amend("c1", price=D(97))
@@ -582,7 +577,7 @@ def test_chain_back_to_the_start_answered_without_an_intermediate_report() -> No
     inv.amend("c1", price=D(100))
     inv.apply(report("new", "0", 6, price="100"))
     inv.apply(bal("USDT", "10000", "9900", 6))
-    assert _usdt(inv) == (D(10000), D(9900))
+    assert usdt(inv) == (D(10000), D(9900))
     assert inv.stats()["pending_changes"] == 0
 
 
@@ -591,7 +586,7 @@ def test_the_largest_rise_along_a_chain_is_held_back() -> None:
     for price in (95, 99, 96):
         inv.amend("c1", price=D(price))
     # A balance report may catch the venue at 95 and it may then be at 99: 4 held back.
-    assert _usdt(inv) == (D(10000), D(9896))
+    assert usdt(inv) == (D(10000), D(9896))
 
 
 def test_amend_refusal_about_an_order_dropped_from_history_is_old_news() -> None:
