@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import socket
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -133,6 +136,30 @@ def test_the_command_serves_a_client_fills_from_the_market_and_stops_on_ctrl_c()
     port = int(proc.rest_url.rsplit(":", 1)[1])
     with socket.socket() as s:  # the port is free again
         s.bind(("127.0.0.1", port))
+
+
+def test_ctrl_c_stops_the_command_even_if_it_started_with_sigint_ignored() -> None:
+    # A background job of a shell without job control (``cmd &`` in a script, nohup)
+    # starts with SIGINT ignored; the server must still stop on it, within its bounds.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "invsync.cli", "loopback", "--port", "0", "--tick-ms", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509
+    )
+    try:
+        assert proc.stdout is not None
+        while not proc.stdout.readline().startswith("Ctrl-C"):
+            assert proc.poll() is None, proc.communicate(timeout=5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "invsync loopback: stopped" in err
 
 
 def test_the_command_refuses_bad_options_with_exit_status_2(

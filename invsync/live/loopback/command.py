@@ -150,8 +150,12 @@ async def serve(args: argparse.Namespace, made: list[LoopbackExchange]) -> None:
     made.append(ex)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    # Not available off the main thread (or on Windows): then only Ctrl-C / --duration stop it.
+    # Ctrl-C and SIGTERM end the loop below, not a cancellation: on Python 3.11 a cancel
+    # that lands as the tick's wait_for times out is swallowed as a timeout, and the
+    # server would go on. Not available off the main thread (or on Windows): there
+    # Ctrl-C cancels as usual, and --duration stops it.
     with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     try:
         await ex.start()
