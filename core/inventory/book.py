@@ -39,12 +39,10 @@ def resolve(st: State, symbol: str, kind: str | None, what: str) -> int:
         if ii is None:
             raise InvalidEvent(f"{what}: unknown instrument {symbol} ({kind})")
         return ii
-    cands = st.by_symbol.get(symbol)
-    if not cands:
+    if not st.by_symbol.get(symbol):
         raise InvalidEvent(f"{what}: unknown instrument {symbol!r}")
-    if len(cands) > 1:
-        raise InvalidEvent(f"{what}: symbol {symbol} names several instruments; give kind=")
-    return cands[0]
+    # A symbol of one instrument is in ``st.rc`` under kind None: this one names several.
+    raise InvalidEvent(f"{what}: symbol {symbol} names several instruments; give kind=")
 
 
 def derivative(st: State, symbol: str) -> int:
@@ -102,8 +100,8 @@ def order_event(st: State, o: _Order, event: str, version: int | None = None) ->
     if target is None or target == o.state:
         return
     o.state = target
-    if target == "unknown" or o.n in st.queried:
-        st.queried.discard(o.n)
+    # Any move (into "unknown" too) ends a query in flight: the next one is asked afresh.
+    st.queried.discard(o.n)
     if target in _TERMINAL:
         ended(st, o, version)
 

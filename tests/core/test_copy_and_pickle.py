@@ -239,3 +239,15 @@ def test_every_field_of_the_state_classes_is_copied(how: str) -> None:
         twin = copy.deepcopy(obj) if how == "deepcopy" else pickle.loads(pickle.dumps(obj))
         for name, mark in marks.items():
             assert getattr(twin, name) == mark, (type(obj).__name__, name)
+
+
+def test_a_saved_state_of_another_shape_is_refused_not_spread_over_the_wrong_fields() -> None:
+    # A pickle made by a version with one field more or fewer must fail loudly: zipped
+    # loosely, its values would land in the wrong slots or leave some unset.
+    for obj in _natives():
+        native: Any = obj
+        state = native.__reduce__()[2]
+        assert isinstance(state, tuple) and state, type(obj)
+        for wrong in (state[:-1], (*state, None)):
+            with pytest.raises(ValueError):
+                native.__setstate__(wrong)
