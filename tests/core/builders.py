@@ -33,6 +33,20 @@ def spot(usdt: str = "1000", btc: str = "0", version: int = 1) -> Inventory:
     return inv
 
 
+def perp(quantity: str = "0", entry: str = "0") -> Inventory:
+    """A synced linear-perpetual account: 1000 USDT and a position of ``quantity`` at
+    ``entry``, both reported at version 1."""
+    inv = Inventory([PERP])
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1,
+            balances=(ev.BalanceReported("USDT", D(1000), D(1000), 1),),
+            positions=(ev.PositionReported("BTCUSDT", D(quantity), D(entry), 1),),
+        )
+    )
+    return inv
+
+
 def report(
     status: str,
     filled: str,

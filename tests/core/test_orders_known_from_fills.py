@@ -10,25 +10,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core import Instrument, Inventory
+from core import Instrument
 from core import events as ev
 from core.requests import QueryOrder
 from core.views import Exposure
+from tests.core.builders import perp
 
 D = Decimal
 PERP = Instrument(symbol="BTCUSDT", kind="linear", base="BTC", quote="USDT")
-
-
-def _long_perp() -> Inventory:
-    inv = Inventory([PERP])
-    inv.apply(
-        ev.SnapshotTaken(
-            version=1,
-            balances=(ev.BalanceReported("USDT", D(1000), D(1000), 1),),
-            positions=(ev.PositionReported("BTCUSDT", D(1), D(100), 1),),
-        )
-    )
-    return inv
 
 
 def _adl(quantity: str, order_quantity: str, leaves: str | None) -> ev.FillReported:
@@ -56,7 +45,7 @@ def _x(low: str, expected: str, high: str) -> Exposure:
 
 
 def test_stated_order_size_without_leaves_bounds_the_order_by_its_size() -> None:
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(_adl("0.2", "0.5", None))
     o = inv.order("adl-1")
     assert o is not None
@@ -66,7 +55,7 @@ def test_stated_order_size_without_leaves_bounds_the_order_by_its_size() -> None
 
 
 def test_order_with_something_left_is_not_ended() -> None:
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(_adl("0.2", "5", "1"))
     o = inv.order("adl-1")
     assert o is not None
@@ -80,7 +69,7 @@ def test_order_with_something_left_is_not_ended() -> None:
 
 
 def test_order_with_nothing_left_ends_though_fills_are_unheard() -> None:
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(_adl("0.2", "0.5", "0"))
     o = inv.order("adl-1")
     assert o is not None
@@ -90,7 +79,7 @@ def test_order_with_nothing_left_ends_though_fills_are_unheard() -> None:
 def test_position_report_after_the_fill_includes_the_filled_part_not_heard_of() -> None:
     # 0.2 heard, 0.4 filled by the venue's count (0.5 - 0.1 left): the report at v4
     # (long 0.6) includes the unheard 0.2; only the 0.1 left can still sell.
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(_adl("0.2", "0.5", "0.1"))
     assert inv.exposure("BTCUSDT") == _x("0.5", "0.8", "0.8")
     inv.apply(ev.PositionReported("BTCUSDT", D("0.6"), D(100), 4))
@@ -116,7 +105,7 @@ def _adl_fill(tid: str, quantity: str, order_quantity: str | None) -> ev.FillRep
 
 
 def test_order_size_stated_later_equal_to_what_filled_is_accepted() -> None:
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(_adl_fill("x1", "0.4", None))
     inv.apply(_adl_fill("x2", "0.1", "0.5"))
     o = inv.order("adl-1")
@@ -126,7 +115,7 @@ def test_order_size_stated_later_equal_to_what_filled_is_accepted() -> None:
 
 
 def test_order_size_below_what_filled_is_refused_naming_the_order_by_its_id() -> None:
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(_adl_fill("x1", "0.4", None))
     try:
         inv.apply(_adl_fill("x2", "0.2", "0.5"))
@@ -141,7 +130,7 @@ def test_order_size_below_what_filled_is_refused_naming_the_order_by_its_id() ->
 def test_fill_stating_a_size_other_than_the_reported_one_does_not_end_the_order() -> None:
     # The report says 1; the fill says an order of 0.5 with nothing left (a size change
     # not heard of): the reported size stands until a report says otherwise.
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(ev.OrderReported("BTCUSDT", "9", "c9", "sell", "new", D(1), D(110), D(0), None, 2))
     inv.apply(
         ev.FillReported(
@@ -172,7 +161,7 @@ def test_fill_stating_a_size_other_than_the_reported_one_does_not_end_the_order(
 def test_fill_leaving_nothing_of_a_reported_order_asks_for_the_fills_not_heard() -> None:
     # Sell 2 reported (v2); a fill of 1 (v4) says nothing is left: the order is filled,
     # 1 of it unheard. It is asked for, and the unheard 1 still widens the position.
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(ev.OrderReported("BTCUSDT", "9", "c9", "sell", "new", D(2), D(110), D(0), None, 2))
     inv.apply(
         ev.FillReported(
@@ -202,7 +191,7 @@ def test_fill_leaving_nothing_of_a_reported_order_asks_for_the_fills_not_heard()
 def test_fill_stating_the_count_already_reported_keeps_the_reports_figure() -> None:
     # Reported 0.40 of 0.5 filled; a fill (0.2, 0.1 left) states the same count, 0.4:
     # the figure the venue reported stands, as written.
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(
         ev.OrderReported(
             "BTCUSDT", "9", "c9", "sell", "partially_filled", D("0.5"), D(110), D("0.40"), D(110), 2

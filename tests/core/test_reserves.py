@@ -15,7 +15,7 @@ import pytest
 from core import InvalidEvent, Inventory
 from core import events as ev
 from core.views import Balance
-from tests.core.builders import BTCUSDT, PERP, bal, fill, fingerprint, report, spot, usdt
+from tests.core.builders import BTCUSDT, PERP, bal, fill, fingerprint, perp, report, spot, usdt
 
 D = Decimal
 
@@ -37,30 +37,6 @@ def _conditional(status: str, version: int, **kw: object) -> ev.OrderReported:
     }
     args.update(kw)
     return ev.OrderReported(**args)  # type: ignore[arg-type]
-
-
-def _perp(quantity: str) -> Inventory:
-    inv = Inventory([PERP])
-    inv.apply(
-        ev.SnapshotTaken(
-            version=1,
-            balances=(bal("USDT", "1000", "1000", 1),),
-            positions=(ev.PositionReported("BTCUSDT", D(quantity), D(100), 1),),
-        )
-    )
-    return inv
-
-
-def _perp_flat() -> Inventory:
-    inv = Inventory([PERP])
-    inv.apply(
-        ev.SnapshotTaken(
-            version=1,
-            balances=(bal("USDT", "1000", "1000", 1),),
-            positions=(ev.PositionReported("BTCUSDT", D(0), D(0), 1),),
-        )
-    )
-    return inv
 
 
 def _open_buy_at_v2() -> Inventory:
@@ -274,12 +250,12 @@ def test_complete_balances_zero_an_unlisted_asset_and_partial_ones_keep_it() -> 
 
 
 def test_complete_positions_flatten_an_unlisted_one_and_partial_ones_keep_it() -> None:
-    inv = _perp("2")
+    inv = perp("2", "100")
     assert inv.position("BTCUSDT").quantity == D(2)
     inv.apply(ev.SnapshotTaken(version=5, balances=(bal("USDT", "1000", "1000", 5),)))
     pos = inv.position("BTCUSDT")
     assert (pos.quantity, pos.entry_price) == (D(0), D(0))
-    inv = _perp("2")
+    inv = perp("2", "100")
     inv.apply(
         ev.SnapshotTaken(
             version=5, balances=(bal("USDT", "1000", "1000", 5),), positions_complete=False
@@ -487,7 +463,7 @@ def test_amend_by_exchange_order_id_and_its_refusal() -> None:
 
 def test_only_a_triggered_report_names_the_order_it_became() -> None:
     """A stray ``triggered_order_id`` on a live report is not taken as the hand-over."""
-    inv = _perp_flat()
+    inv = perp()
     inv.apply(_conditional("new", 2, triggered_order_id="X2"))
     inv.apply(report("new", "0", 3, cid=None, oid="X2", price=None, qty="1"))
     inv.apply(_conditional("triggered", 4))  # triggered, into an order not named

@@ -13,6 +13,7 @@ from core import Instrument, Inventory
 from core import events as ev
 from core.requests import QueryOrder
 from core.views import Exposure
+from tests.core.builders import perp
 
 D = Decimal
 SPOT = Instrument(symbol="BTCUSDT", kind="spot", base="BTC", quote="USDT")
@@ -28,18 +29,6 @@ def _spot() -> Inventory:
                 ev.BalanceReported("USDT", D(1000), D(1000), 1),
                 ev.BalanceReported("BTC", D(0), D(0), 1),
             ),
-        )
-    )
-    return inv
-
-
-def _perp() -> Inventory:
-    inv = Inventory([PERP])
-    inv.apply(
-        ev.SnapshotTaken(
-            version=1,
-            balances=(ev.BalanceReported("USDT", D(1000), D(1000), 1),),
-            positions=(ev.PositionReported("BTCUSDT", D(0), D(0), 1),),
         )
     )
     return inv
@@ -158,7 +147,7 @@ def test_fill_message_after_the_covering_report_changes_nothing() -> None:
 
 
 def test_position_report_newer_than_filled_report_closes_the_range() -> None:
-    inv = _perp()
+    inv = perp()
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100), kind="linear")
     inv.apply(_report("new", "0", 2, kind="linear"))
     inv.apply(_report("filled", "1", 3, kind="linear"))
@@ -167,7 +156,7 @@ def test_position_report_newer_than_filled_report_closes_the_range() -> None:
 
 
 def test_position_report_older_than_filled_report_still_widens() -> None:
-    inv = _perp()
+    inv = perp()
     inv.submit("c1", "BTCUSDT", "buy", D(1), D(100), kind="linear")
     inv.apply(_report("new", "0", 2, kind="linear"))
     inv.apply(_report("filled", "1", 5, kind="linear"))
@@ -201,20 +190,8 @@ def _adl(**over: object) -> ev.FillReported:
     return ev.FillReported(**fields)  # type: ignore[arg-type]
 
 
-def _long_perp() -> Inventory:
-    inv = Inventory([PERP])
-    inv.apply(
-        ev.SnapshotTaken(
-            version=1,
-            balances=(ev.BalanceReported("USDT", D(1000), D(1000), 1),),
-            positions=(ev.PositionReported("BTCUSDT", D(1), D(100), 1),),
-        )
-    )
-    return inv
-
-
 def test_fill_with_nothing_left_ends_an_order_known_only_from_it() -> None:
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(_adl())
     o = inv.order("adl-1")
     assert o is not None
@@ -228,7 +205,7 @@ def test_fill_with_nothing_left_ends_an_order_known_only_from_it() -> None:
 
 def test_fill_stating_what_is_left_bounds_the_order() -> None:
     # 0.2 of 0.5 filled by this fill and 0.1 left: 0.2 more filled unheard before it.
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(_adl(quantity=D("0.2"), leaves_quantity=D("0.1")))
     o = inv.order("adl-1")
     assert o is not None
@@ -237,7 +214,7 @@ def test_fill_stating_what_is_left_bounds_the_order() -> None:
 
 
 def test_order_of_unknown_quantity_is_queried_while_synced() -> None:
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(_adl(order_quantity=None, leaves_quantity=None))
     assert inv.sync_state in ("synced", "settling")
     assert inv.exposure("BTCUSDT").low == D("-Infinity")
@@ -274,7 +251,7 @@ def test_order_of_unknown_quantity_is_queried_before_any_snapshot() -> None:
 
 
 def test_fill_stating_more_left_than_its_order_is_refused() -> None:
-    inv = _long_perp()
+    inv = perp("1", "100")
     before = (inv.position("BTCUSDT"), inv.balance("USDT"), inv.order("adl-1"))
     try:
         inv.apply(_adl(quantity=D("0.2"), leaves_quantity=D("0.4")))
@@ -286,7 +263,7 @@ def test_fill_stating_more_left_than_its_order_is_refused() -> None:
 
 
 def test_fill_stating_an_order_smaller_than_its_known_fills_is_refused() -> None:
-    inv = _long_perp()
+    inv = perp("1", "100")
     inv.apply(_adl(order_quantity=None, leaves_quantity=None, quantity=D("0.4")))
     before = (inv.position("BTCUSDT"), inv.balance("USDT"), inv.order("adl-1"), inv.requests())
     try:
