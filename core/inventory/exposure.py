@@ -181,9 +181,6 @@ def position_exposure(st: State, ii: int) -> Exposure:
     return Exposure(low=low, expected=q, high=high)
 
 
-# What a snapshot saves and, if it fails, puts back: every slot but the bound handlers.
-
-
 def balance(st: State, asset: str) -> Balance:
     """An asset's expected balance: the last report moved by every known later change."""
     led = st.ledgers.get(asset)
