@@ -40,7 +40,10 @@ Accounting rules (the ones the core assumes, DESIGN §2):
   pro rata on a close. The entry price is basis / quantity (linear) or quantity / basis
   (inverse), reported at 28 significant digits rounded half-even (DESIGN §2); realized PnL
   is exact, then rounded like a venue's figure to ``pnl_places`` decimals (inverse fees
-  too); each fill reports it (``FillReported.realized_pnl``).
+  too); each fill reports it (``FillReported.realized_pnl``), unless sent without it
+  (``fill(with_pnl=False)``, or at the ``no_pnl`` rate: a venue message lacking the PnL
+  field, in every copy of the trade). The wallet books the same rounded figure either
+  way: the venue's own, which the tracker then has to compute.
 * An order's average price is sum(q x p) / sum(q) at 28 significant digits, half-even.
 
 The model asserts its own invariants after every change: no free balance below zero, and
@@ -235,6 +238,8 @@ class Trade:
     version: int
     liquidation: bool
     moves: tuple[tuple[str, Decimal], ...]
+    pnl_sent: bool = True
+    """Whether the venue's messages of this trade carry ``realized_pnl``."""
 
     @property
     def signed_quantity(self) -> Decimal:
@@ -244,7 +249,8 @@ class Trade:
     def report(self, fast: bool = False, with_client_id: bool = True) -> ev.FillReported:
         """The fill message; ``fast`` is the fee-less early copy (TRADE_LITE, execution.fast).
 
-        ``with_client_id=False`` leaves the client order id out, as Bybit's fast copy may.
+        ``with_client_id=False`` leaves the client order id out, as Bybit's fast copy may;
+        a trade whose PnL is not sent (``pnl_sent``) has none in any copy.
         """
         return ev.FillReported(
             symbol=self.instrument.symbol,
@@ -258,7 +264,7 @@ class Trade:
             fee_asset=None if fast else self.fee_asset,
             version=self.version,
             kind=self.instrument.kind,
-            realized_pnl=None if fast else self.realized_pnl,
+            realized_pnl=self.realized_pnl if self.pnl_sent and not fast else None,
             liquidation=self.liquidation,
         )
 
@@ -324,6 +330,7 @@ class ExchangeModel:
         check: bool = True,
         okx_reports: float = 0.0,
         free_none: float = 0.0,
+        no_pnl: float = 0.0,
     ) -> None:
         self.instruments: dict[str, Instrument] = {}
         for inst in instruments:
@@ -339,6 +346,7 @@ class ExchangeModel:
         self.check = check
         self.okx_reports = okx_reports
         self.free_none = free_none
+        self.no_pnl = no_pnl
         self._step = 2 if okx_reports else 1
         self._ever_locked: set[str] = set()
         self._version = 0
@@ -545,11 +553,14 @@ class ExchangeModel:
         fee_in: str = "received",
         fast: bool | None = None,
         fast_client_id: bool = True,
+        with_pnl: bool | None = None,
     ) -> Trade | Rejection:
         """Execute (part of) an open order at ``price`` (default: its limit price).
 
         ``fast`` sends a fee-less copy first (default: at the model's ``fast_fills`` rate);
-        ``fast_client_id=False`` leaves the client order id out of that copy.
+        ``fast_client_id=False`` leaves the client order id out of that copy;
+        ``with_pnl=False`` sends a derivative fill without its realized PnL (default: at
+        the model's ``no_pnl`` rate).
         """
         o = self.orders.get(key) or self.order(key)
         if o is None or not o.is_open or o.conditional:
@@ -560,7 +571,7 @@ class ExchangeModel:
             return Rejection(f"fill {key}: needs a positive quantity and price")
         if o.price is not None and (p > o.price if o.side == "buy" else p < o.price):
             return Rejection(f"fill {key}: price {p} worse than the limit {o.price}")
-        return self._execute(o, q, p, fee_rate, fee_in, fast, False, fast_client_id)
+        return self._execute(o, q, p, fee_rate, fee_in, fast, False, fast_client_id, with_pnl)
 
     def cancel(self, key: str, reason: str = "canceled") -> ModelOrder | Rejection:
         """Cancel an open order (by the bot or the venue); unknown or ended: a rejection."""
@@ -870,6 +881,7 @@ class ExchangeModel:
         fast: bool | None,
         liquidation: bool,
         fast_client_id: bool = True,
+        with_pnl: bool | None = None,
     ) -> Trade | Rejection:
         inst = o.instrument
         buy = o.side == "buy"
@@ -900,6 +912,8 @@ class ExchangeModel:
             )
             if after < 0:
                 return Rejection(f"fill {o.order_id}: {asset} free would go to {after}")
+        if with_pnl is None:  # drawn for derivative fills only, and only at a rate > 0
+            with_pnl = pnl is None or not self.no_pnl or self.rng.random() >= self.no_pnl
         v = self._next()
         trade = Trade(
             trade_id=f"T{self._next_trade}",
@@ -915,6 +929,7 @@ class ExchangeModel:
             version=v,
             liquidation=liquidation,
             moves=tuple(sorted(moves.items())),
+            pnl_sent=with_pnl,
         )
         self._next_trade += 1
         self.orders[o.order_id] = o
