@@ -249,6 +249,19 @@ class ChaosMachine(RuleBasedStateMachine):
     def fill(
         self, i: int, fraction: Decimal, offset: int, fee_rate: Decimal, fee_in: str, fast: str
     ) -> None:
+        self._fill(i, fraction, offset, fee_rate, fee_in, fast, with_pnl=True)
+
+    def _fill(
+        self,
+        i: int,
+        fraction: Decimal,
+        offset: int,
+        fee_rate: Decimal,
+        fee_in: str,
+        fast: str,
+        *,
+        with_pnl: bool,
+    ) -> None:
         opens = self.h.model.open_orders()
         mo = opens[i % len(opens)]
         q = part(mo.remaining, fraction)
@@ -263,6 +276,7 @@ class ChaosMachine(RuleBasedStateMachine):
                 fee_in=fee_in,
                 fast=fast != "no",
                 fast_client_id=fast != "fee-less, no client id",
+                with_pnl=with_pnl,
             )
 
         self.h.exchange(act)
@@ -455,6 +469,23 @@ class DerivativeChaos(ChaosMachine):
     """A derivative account: a linear swap (contracts of 0.01 BTC) and an inverse perpetual."""
 
     ACCOUNT = DERIVATIVES
+
+    @precondition(lambda m: _ready(m) and bool(m.h.model.open_orders()))
+    @rule(
+        i=INDEX,
+        fraction=FRACTIONS,
+        offset=st.integers(0, 2),
+        fee_rate=FEE_RATES,
+        fee_in=st.sampled_from(["settle", "third"]),
+        fast=st.sampled_from(["no", "fee-less"]),
+    )
+    def fill_without_pnl(
+        self, i: int, fraction: Decimal, offset: int, fee_rate: Decimal, fee_in: str, fast: str
+    ) -> None:
+        """A fill whose messages lack the venue's PnL (every adapter reads ``rp``,
+        ``execPnl``, ``fillPnl`` as optional): the tracker prices the fill from the position
+        it rests on, and P1 checks that figure against the venue's."""
+        self._fill(i, fraction, offset, fee_rate, fee_in, fast, with_pnl=False)
 
     @rule(sym=INDEX, amount=st.sampled_from([D("1.5"), D("-2"), D("0.25")]))
     def funding(self, sym: int, amount: Decimal) -> None:
