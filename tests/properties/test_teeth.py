@@ -333,6 +333,8 @@ MUTANTS: dict[str, tuple[Patch, type[ChaosMachine], str]] = {
     # The old order's later messages land on the new one: a valid snapshot is refused.
     "cid_reuse_collides": (cid_reuse_collides, SpotChaos, "p7_atomic"),
     "entry_not_averaged": (entry_not_averaged, DerivativeChaos, "p1_exactly_once"),
+    # Seen where a partial close is sent without the venue's PnL (``fill_without_pnl``):
+    # the tracker's own figure is then in the wallet P1 checks.
     "close_takes_whole_position": (close_takes_whole_position, DerivativeChaos, "p1_exactly_once"),
     "fills_never_complete": (fills_never_complete, SpotChaos, "p1_exactly_once"),
     "late_report_moves_price": (late_report_moves_price, SpotChaos, "p4_monotonicity"),
@@ -343,31 +345,7 @@ MUTANTS: dict[str, tuple[Patch, type[ChaosMachine], str]] = {
 }
 
 
-#: Planted bugs the ci profile finds on some seeds only. ``close_takes_whole_position`` is
-#: planted in ``core.position.step``, which ``PositionBook.pnls`` (the repricing) calls for
-#: every close it prices: measured with INVSYNC_SEED=1, the planted branch runs about 1,500
-#: times with a non-zero PnL, yet no failure. The world rarely checks it: P1 compares a
-#: derivative wallet with the tracker's own PnL only for a fill heard without its venue
-#: figure (a fee-less fast copy) and priced from known fills, and over 300 programs every
-#: such fill was an opening one (no PnL). Caught with the default seed, missed with seed 1.
-#: Open: a world where a fast copy of a close is checked (tests/properties/chaos_harness.py).
-NOT_CAUGHT_SINCE_REPRICING = frozenset({"close_takes_whole_position"})
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(
-                strict=False, reason="the world checks a computed PnL of a close on some seeds only"
-            ),
-        )
-        if n in NOT_CAUGHT_SINCE_REPRICING
-        else n
-        for n in sorted(MUTANTS)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_mutant_is_caught(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     patch, machine, prop = MUTANTS[name]
     patch(monkeypatch)
