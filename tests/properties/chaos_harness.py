@@ -13,8 +13,9 @@ what the tracker has been told, and checks the DESIGN §4 properties against the
   itself for fills without the venue's figure, from the fills before them, to the venue's
   rounding; a position's entry price equals the venue's once every fill after the newest
   position report is heard); when nothing order-related is in flight, total and free are
-  exact. The model's position arithmetic is its own (``models.exchange.VenuePosition``),
-  so these checks are an oracle for ``core.position``.
+  exact (but for the venue's rounding of each PnL the tracker computed). The model's
+  position arithmetic is its own (``models.exchange.VenuePosition``), so these checks
+  are an oracle for ``core.position``.
 * ``check_p2`` — at quiescence everything equals the model (see ``quiesce``): balances,
   positions, each order's status, filled and remaining quantities, average price, fees.
 * ``check_p3`` — truth (less undelivered exogenous changes) lies in the exposure range.
