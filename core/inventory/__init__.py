@@ -160,7 +160,7 @@ class Inventory:
         """A derivative's expected position (signed quantity, entry price)."""
         st = self._st
         q, e, _ = st.positions[book.derivative(st, symbol)].replay()
-        return Position(quantity=q, entry_price=e if q != 0 else ZERO)
+        return Position(quantity=q, entry_price=e if q != ZERO else ZERO)
 
     def order(self, key: str) -> Order | None:
         """An order by client order id, or by exchange order id; None if unknown."""

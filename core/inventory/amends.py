@@ -272,7 +272,7 @@ def set_amending(st: State, o: _Order, amend: _Amend | None, answered: int | Non
     # A balance report may include some of the amends and not the later ones. (A
     # conditional order counts as live: it may have triggered unheard.)
     extra = amend.rise(o.filled)
-    if extra > 0:
+    if extra > ZERO:
         changes.add(st, asset, key, IN_FLIGHT, ZERO, -extra, None, o, None)
 
 
@@ -294,7 +294,7 @@ def _hold_unheard(st: State, o: _Order, chain: _Amend, answered: int) -> None:
     if not tail:
         return
     extra = _Amend(states[: last + 1]).rise(o.filled)
-    if extra <= 0:
+    if extra <= ZERO:
         return
     asset = o.lock_asset()
     key = ("aw", o.n)

@@ -92,7 +92,7 @@ def order_event(st: State, o: _Order, event: str, version: int | None = None) ->
         (
             o.state,
             event,
-            filled > 0,
+            filled > ZERO,
             q is not None and filled >= q,
             o.accept_version is not None,
         )
@@ -124,10 +124,10 @@ def ended(st: State, o: _Order, version: int | None) -> None:
             o.end_version = v
             timeline.reconcile(st, o)
         elif o.state == "rejected" or (o.state == "triggered" and o.accept_version is None):
-            changes.remove(st, o.lock_asset(), ("acc", o.n))
+            changes.remove(st, o.lock_asset(), o)
         elif o.quantity is not None:
             rest = o.quantity - o.filled
-            if rest > 0:
+            if rest > ZERO:
                 o.end_version = v
                 changes.add(
                     st, o.lock_asset(), ("end", o.n), v, ZERO, rest * o.lock_unit, None, o, None
@@ -183,7 +183,7 @@ def link(st: State, o: _Order, cid: str) -> None:
     if amend is not None:
         amends.set_amending(st, local, None)  # it carries over to the venue order below
     if local.inst.kind == "spot":
-        changes.remove(st, local.lock_asset(), ("acc", local.n))
+        changes.remove(st, local.lock_asset(), local)
     st.live.pop(local.n, None)
     was_canceling = local.state == "pending_cancel"
     local.state = "rejected"  # the intent object is gone; the venue order carries on

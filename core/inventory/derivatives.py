@@ -34,7 +34,7 @@ def apply_fill(st: State, o: _Order, fill: _Fill) -> None:
         changes.add(
             st,
             fill.fee_asset,
-            ("t", fill.key, fill.fee_asset),
+            fill,
             v,
             -fill.fee,
             -fill.fee,

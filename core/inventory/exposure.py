@@ -30,10 +30,10 @@ _INF: Final = Decimal("Infinity")
 def view(o: _Order) -> Order:
     """The public ``Order`` view of an order record."""
     filled = o.filled
-    if o.known_filled > 0 and o.known_filled >= o.reported_filled:
+    if o.known_filled > ZERO and o.known_filled >= o.reported_filled:
         avg: Decimal | None = EXACT.divide(o.known_notional, o.known_filled)
     else:
-        avg = o.reported_avg if filled > 0 else None
+        avg = o.reported_avg if filled > ZERO else None
     terminal = o.state in _TERMINAL
     remaining = ZERO if terminal or o.quantity is None else o.quantity - filled
     return Order(
@@ -94,7 +94,7 @@ def asset_exposure(st: State, asset: str) -> Exposure:
         if u is not None and o.cums is not None:
             cov = o.covered(at)
             u -= cov  # implied fills the balance report includes (P8)
-        if u is not None and u <= 0:
+        if u is not None and u <= ZERO:
             continue
         buy = o.side == "buy"
         rate = inst.max_fee_rate
@@ -154,7 +154,7 @@ def _before_last_values(
     k = sum((f.quantity for f in o.fills.values() if f.version <= first), ZERO)
     # Unheard fills in (at, first]: at most (cap - k) less the covered ones, all <= at.
     early = cap - k - covered
-    if early <= 0:
+    if early <= ZERO:
         return ZERO
     return early if early < u else u
 
@@ -172,7 +172,7 @@ def position_exposure(st: State, ii: int) -> Exposure:
             return Exposure(low=-_INF, expected=q, high=_INF)
         if o.cums is not None:
             u -= o.covered(book.version)  # implied fills the position report includes
-        if u <= 0:
+        if u <= ZERO:
             continue
         if o.side == "buy":
             high += u

@@ -156,9 +156,9 @@ def _sized_by_fill(st: State, o: _Order, f: ev.FillReported) -> bool:
     cum = q - left
     if cum > o.reported_filled:
         o.reported_filled = cum
-    if cum > 0:
+    if cum > ZERO:
         o.note_cum(f.version, cum)
-    return left == 0
+    return left == ZERO
 
 
 def _merge(st: State, o: _Order, known: _Fill, f: ev.FillReported) -> None:
@@ -201,7 +201,7 @@ def _merge(st: State, o: _Order, known: _Fill, f: ev.FillReported) -> None:
         key = ("p", known.key)
         if led is not None and key in led.pending:
             led.amend(key, f.realized_pnl, f.realized_pnl)
-        elif known.computed_pnl is None or known.computed_pnl == 0:
+        elif known.computed_pnl is None or known.computed_pnl == ZERO:
             was = known.state
             changes.add(
                 st,

@@ -1,9 +1,10 @@
 """Spot reserves and fills: what an order locks, what each fill moves and unlocks.
 
-Owns: an order's acceptance change (``("acc", n)``, its reserve) while no amend has split
-its life (``timeline.reconcile`` owns it after), ``_Order.lock_unit``, each fill's
-released reserve (``_Fill.unlock``, ``_Fill.lo``) and a spot fill's changes in base,
-quote and fee asset (``("t", …)``, fee room ``("fa", …)``).
+Owns: an order's acceptance change (its reserve, keyed by the ``_Order`` itself) while
+no amend has split its life (``timeline.reconcile`` owns it after), ``_Order.lock_unit``,
+each fill's released reserve (``_Fill.unlock``, ``_Fill.lo``) and a spot fill's changes
+in base, quote and fee asset (keyed by the ``_Fill`` itself, one in each ledger; fee room
+``("fa", …)``).
 May touch: the ledgers through ``changes``; an amended order's timeline through
 ``timeline.reconcile``; the reserve unit of a price through ``amends.unit``.
 """
@@ -42,7 +43,7 @@ def accept(st: State, o: _Order, version: int) -> None:
     if not o.lock_unit or o.conditional or o.inst.kind != "spot" or o.quantity is None:
         return
     asset = o.lock_asset()
-    key = ("acc", o.n)
+    key = o
     reserve = o.quantity * o.lock_unit if o.qp_version < 0 else None
     led = changes.ledger(st, asset)
     ch = led.pending.get(key)
@@ -71,14 +72,14 @@ def lock_known(st: State, o: _Order, version: int) -> None:
         # A market buy's spend is unknown until it fills: venues lock nothing for it.
         o.lock_unit = ZERO if o.order_type == "market" else (o.price or ZERO)
     unit = o.lock_unit
-    if unit == 0 or o.quantity is None:
+    if unit == ZERO or o.quantity is None:
         return
     if o.segs is not None:
         timeline.reconcile(st, o)
         return
     asset = o.lock_asset()
     if o.state not in _NO_LOCK_STATES:
-        changes.add(st, asset, ("acc", o.n), version, ZERO, -(o.quantity * unit), None, o, None)
+        changes.add(st, asset, o, version, ZERO, -(o.quantity * unit), None, o, None)
     for f in (o.fills or {}).values():
         unlock(st, o, f, f.quantity * unit)
 
@@ -90,10 +91,9 @@ def unlock(st: State, o: _Order, f: _Fill, want: Decimal) -> None:
     asset = o.lock_asset()
     led = st.ledgers.get(asset)
     if led is not None:
-        key = ("t", f.key, asset)
-        ch = led.pending.get(key)
+        ch = led.pending.get(f)
         if ch is not None:
-            led.amend(key, ch[TOTAL], ch[FREE] + want - f.unlock)
+            led.amend(f, ch[TOTAL], ch[FREE] + want - f.unlock)
     f.unlock = want  # a covered change is in the report already, whatever it said
 
 
@@ -159,9 +159,9 @@ def apply_fill(st: State, o: _Order, fill: _Fill) -> None:
             qf -= fee
         else:
             assert fa is not None
-            changes.add(st, fa, ("t", key, fa), v, -fee, -fee, tid, o, fill)
-    changes.add(st, base, ("t", key, base), v, bt, bf, tid, o, fill)
-    changes.add(st, quote, ("t", key, quote), v, qt, qf, tid, o, fill)
+            changes.add(st, fa, fill, v, -fee, -fee, tid, o, fill)
+    changes.add(st, base, fill, v, bt, bf, tid, o, fill)
+    changes.add(st, quote, fill, v, qt, qf, tid, o, fill)
     rate = inst.max_fee_rate
     if fee is None and rate:
         # A fee-less copy (TRADE_LITE, execution.fast): the fee is still to come, in the

@@ -319,7 +319,7 @@ class _Order:
             if v > version:
                 break
             c = x
-        if c <= 0:
+        if c <= ZERO:
             return ZERO
         k = sum((f.quantity for f in self.fills.values() if f.version <= version), ZERO)
         return c - k if c > k else ZERO

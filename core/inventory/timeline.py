@@ -3,8 +3,8 @@
 Owns: ``on_order_reported`` (an order report's whole effect), an order's reported values
 (``quantity``, ``price``, ``order_type``, ``conditional``, ``qp_*``, ``segs``, ``caps``,
 ``reported_filled``, ``cums``) and, once an amend splits an order's life into runs of
-(quantity, price), the reserve changes rebuilt from those runs (``reconcile``: ``acc``,
-``amd`` and ``end`` keys).
+(quantity, price), the reserve changes rebuilt from those runs (``reconcile``: the
+acceptance, keyed by the order itself, and the ``amd`` and ``end`` keys).
 May touch: identity and lifecycle through ``book``; reserves and unlocks through ``spot``
 and ``changes``; the amend chain through ``amends``.
 """
@@ -119,11 +119,11 @@ def reconcile(st: State, o: _Order) -> None:
     elif va is None or va == IN_FLIGHT:
         # Only the bot's intent so far: reserve the most any known version asks.
         top = max(s[1] * amends.unit(st, o, s[2]) for s in segs)
-        want[("acc", o.n)] = (IN_FLIGHT, -top)
+        want[o] = (IN_FLIGHT, -top)
     else:
         q = segs[0][1]
         u = amends.unit(st, o, segs[0][2])
-        want[("acc", o.n)] = (va, -(q * u))
+        want[o] = (va, -(q * u))
         steps: list[tuple[int, int, Any, Any]] = []
         for a, b in pairwise(segs):
             ua, ub = amends.unit(st, o, a[2]), amends.unit(st, o, b[2])
@@ -153,10 +153,10 @@ def reconcile(st: State, o: _Order) -> None:
             q, u = x, y
         if state in _TERMINAL and o.end_version is not None:
             rest = (q - o.filled) * u
-            if rest > 0:
+            if rest > ZERO:
                 want[("end", o.n)] = (o.end_version, rest)
     led = changes.ledger(st, asset)
-    for key in (("acc", o.n), ("end", o.n), *o.rkeys):
+    for key in (o, ("end", o.n), *o.rkeys):
         if key not in want and led.remove(key) is not None:
             o.pending -= 1
     for key, (v, d) in want.items():
@@ -222,7 +222,7 @@ def on_order_reported(st: State, r: ev.OrderReported) -> None:
     if rf > o.reported_filled:
         o.reported_filled = rf
         o.reported_avg = r.average_price
-    if rf > 0:
+    if rf > ZERO:
         o.note_cum(v, rf)
     if (
         o.qp_version >= 0
@@ -257,7 +257,7 @@ def on_order_reported(st: State, r: ev.OrderReported) -> None:
     if o.unheard is not None:
         amends.heard(st, o, r.quantity, r.price)
     status = r.status
-    if status == "rejected" and rf > 0:
+    if status == "rejected" and rf > ZERO:
         # The venue refused the rest after fills it reports (Bybit "Rejected" with
         # cumExecQty): the order lived, its fills stand and it ends like a cancel,
         # releasing the rest. (A rejected report without fills cannot end an order
@@ -307,7 +307,7 @@ def _quantity_price(st: State, o: _Order, r: ev.OrderReported) -> None:
     first = o.qp_version < 0
     o.qp_lo = o.qp_version = v
     o.qp_seen = None
-    if o.conditional and not r.conditional and o.lock_unit == 0 and o.inst.kind == "spot":
+    if o.conditional and not r.conditional and o.lock_unit == ZERO and o.inst.kind == "spot":
         # Triggered under the same id (Bybit): it reserves from this report on.
         o.lock_unit = None
         o.order_type = r.order_type
