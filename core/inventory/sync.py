@@ -27,6 +27,8 @@ from core.inventory.state import (
     _ACCOUNT_NEXT,
     FIELDS,
     State,
+    _Fill,
+    _Order,
 )
 from core.ledger import OWNER
 from core.requests import QueryOrder, Request, ResyncAccount
@@ -64,14 +66,46 @@ def on_cash(st: State, c: ev.CashChanged) -> None:
 
 def on_snapshot(st: State, s: ev.SnapshotTaken) -> None:
     """A REST snapshot: applied whole, or (if a part is invalid) not at all."""
-    # Rare and composite: apply transactionally so a bad part leaves nothing behind.
-    saved = copy.deepcopy({k: getattr(st, k) for k in FIELDS})
+    # Rare and composite: apply transactionally so a bad part leaves nothing behind. The
+    # copy shares the retired orders no part can reach (most of a long run's bounded
+    # history, which would otherwise make every resync copy thousands of orders) and the
+    # instruments (frozen values).
+    memo: dict[int, object] = {id(o): o for o in _out_of_reach(st, s)}
+    memo.update((id(inst), inst) for inst in st.instruments)
+    saved = copy.deepcopy({k: getattr(st, k) for k in FIELDS}, memo)
     try:
         _apply_snapshot(st, s)
     except Exception:
         for k, v in saved.items():
             setattr(st, k, v)
         raise
+
+
+def _out_of_reach(st: State, s: ev.SnapshotTaken) -> list[_Order]:
+    """Retired orders applying ``s`` cannot change, whether it succeeds or fails.
+
+    A retired order changes only when an event names it (a late copy of a fill it kept,
+    a report), when a change of it is pending (``pending``: covered, or withdrawn), or
+    when a position book reprices one of its fills (``seen`` keeps fills after retirement).
+    Every other retired order is only looked at, or dropped from history unchanged.
+    """
+    named: set[int] = set()
+    ids = [(r.symbol, r.order_id, r.client_order_id) for r in s.open_orders]
+    ids += [(t.symbol, t.order_id, t.client_order_id) for t in s.trades]
+    for symbol, order_id, cid in ids:
+        for ii in st.by_symbol.get(symbol, ()):
+            o = st.by_xid.get((ii, order_id))
+            if o is not None:
+                named.add(o.n)
+        if cid is not None:
+            o = st.by_cid.get(cid)
+            if o is not None:
+                named.add(o.n)
+    for position in st.positions.values():
+        for pf in (*position.seen.values(), *position.pending.values()):
+            if type(pf.owner) is _Fill:
+                named.add(pf.owner.order.n)
+    return [o for o in st.retired if not o.pending and o.n not in named]
 
 
 def _apply_snapshot(st: State, s: ev.SnapshotTaken) -> None:

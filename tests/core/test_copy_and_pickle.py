@@ -5,7 +5,9 @@ pickles by the explicit state each class saves, so that a compiled (mypyc) build
 native classes have no default copy, behaves like the pure one; both builds run these.
 Each copy must read as the original did when copied, stay untouched while the original
 goes on, and then go through the same events to the same observations step by step.
-A snapshot deep-copies the state before applying and puts it back if a part is invalid.
+A snapshot deep-copies the state before applying and puts it back if a part is invalid;
+the copy shares the retired orders no part can change, so those tests compare every byte
+of the pickled state, with a retired order reached by each path a part can take.
 """
 
 from __future__ import annotations
@@ -253,3 +255,142 @@ def test_a_saved_state_of_another_shape_is_refused_not_spread_over_the_wrong_fie
             # build's typed state.
             with pytest.raises((ValueError, TypeError)):
                 native.__setstate__(wrong)
+
+
+def _long_history() -> tuple[Inventory, ev.SnapshotTaken]:
+    """A spot account after 60 orders ended and were retired (each buy kept its fee-less
+    fill, waiting for the full copy), and a snapshot naming some of them: their late
+    reports and the full copies of their fills, which change a retired order if kept."""
+    inv = spot("100000", "0", version=1)
+    v = 1
+    for i in range(60):
+        oid = str(100 + i)
+        cid = f"h{i}"
+        inv.submit(cid, "BTCUSDT", "buy", D(1), D(100))
+        inv.apply(report("new", "0", v + 1, cid=cid, oid=oid))
+        inv.apply(fill(f"t{i}", "1", "100", v + 2, cid=cid, oid=oid, fee=None, fee_asset=None))
+        inv.apply(report("filled", "1", v + 2, cid=cid, oid=oid))
+        inv.apply(bal("USDT", str(100000 - 100 * (i + 1)), str(100000 - 100 * (i + 1)), v + 3))
+        inv.apply(bal("BTC", str(i + 1), str(i + 1), v + 3))
+        v += 3
+    assert inv.stats()["retired_orders"] == 60
+    named = range(10, 60, 10)
+    snapshot = ev.SnapshotTaken(
+        version=v + 1,
+        balances=(bal("USDT", "94000", "94000", v + 1), bal("BTC", "60", "60", v + 1)),
+        balances_complete=True,
+        open_orders=tuple(
+            report("filled", "1", v + 1, cid=f"h{i}", oid=str(100 + i)) for i in named
+        ),
+        trades=tuple(
+            fill(
+                f"t{i}",
+                "1",
+                "100",
+                3 * i + 4,
+                cid=f"h{i}",
+                oid=str(100 + i),
+                fee="0.001",
+                fee_asset="BTC",
+            )
+            for i in named
+        ),
+        orders_complete=True,
+    )
+    return inv, snapshot
+
+
+def test_a_snapshot_failing_after_a_long_history_leaves_every_byte_of_the_state() -> None:
+    # The rollback copy shares the retired orders no part of the snapshot reaches; the
+    # ones it names (late fill copies merging a fee) must come back as they were.
+    inv, good = _long_history()
+    before = pickle.dumps(inv)
+    bad = ev.SnapshotTaken(
+        version=good.version,
+        balances=good.balances,
+        balances_complete=True,
+        open_orders=good.open_orders,
+        trades=(*good.trades, fill("tx", "1", "100", good.version, oid="77", symbol="XRPUSDT")),
+        orders_complete=True,
+    )
+    with pytest.raises(InvalidEvent, match="XRPUSDT"):
+        inv.apply(bad)
+    assert pickle.dumps(inv) == before
+    # The control: kept, the same parts do change retired orders (each merges its fee).
+    inv.apply(good)
+    assert pickle.dumps(inv) != before
+    assert inv.stats()["retired_orders"] == 60
+
+
+def _partial(
+    version: int,
+    trades: tuple[ev.FillReported, ...] = (),
+    balances: tuple[ev.BalanceReported, ...] = (),
+) -> ev.SnapshotTaken:
+    """A snapshot of no complete part: it says nothing of what it does not list."""
+    return ev.SnapshotTaken(
+        version=version,
+        balances=balances,
+        trades=trades,
+        balances_complete=False,
+        positions_complete=False,
+        orders_complete=False,
+    )
+
+
+def _retired_sell() -> tuple[Inventory, ev.FillReported]:
+    """Order A sold 1 @100 at v3 and is retired (its report says filled, the position
+    report at v3 covers its fill); the wallet is still at v1, so its PnL is still computed.
+    The position report shows 0 after it, so a fill before it is missing: A is priced as
+    closing nothing (PnL 0). Also returned: that missing fill (B bought 1 @90 at v2), with
+    which A closes a long at 90, PnL 10, booked on behalf of the retired order."""
+    inv = Inventory([PERP])
+    inv.apply(
+        ev.SnapshotTaken(
+            version=1,
+            balances=(bal("USDT", "1000", "1000", 1),),
+            positions=(_position("0", "0", 1),),
+        )
+    )
+    inv.apply(fill("tA", "1", "100", 3, side="sell", oid="A", cid=None, kind="linear"))
+    inv.apply(report("filled", "1", 3, cid=None, oid="A", side="sell", kind="linear"))
+    inv.apply(_position("0", "0", 3))
+    assert inv.stats()["retired_orders"] == 1
+    assert inv.balance("USDT").total == D(1000)
+    return inv, fill("tB", "1", "90", 2, oid="B", cid=None, kind="linear")
+
+
+def test_a_failed_snapshot_undoes_the_repricing_of_a_retired_orders_fill() -> None:
+    inv, trade = _retired_sell()
+    before = pickle.dumps(inv)
+    bad = _partial(4, trades=(trade, _bad_fill(4)))
+    with pytest.raises(InvalidEvent, match="XRPUSDT"):
+        inv.apply(bad)
+    assert pickle.dumps(inv) == before
+    # The control: kept, the trade reprices A.
+    inv.apply(_partial(4, trades=(trade,)))
+    assert inv.balance("USDT").total == D(1010)
+
+
+def test_a_failed_snapshot_undoes_the_cover_of_a_retired_orders_pending_pnl() -> None:
+    # A's PnL (10) is pending in the wallet; 70 newer position reports push its fill out of
+    # the position book's kept history, so only its pending change still ties A to now.
+    inv, trade = _retired_sell()
+    inv.apply(_partial(4, trades=(trade,)))
+    for v in range(5, 75):
+        inv.apply(_position("0", "0", v))
+    before = pickle.dumps(inv)
+    wallet = (bal("USDT", "1010", "1010", 80),)
+    bad = _partial(80, trades=(_bad_fill(80),), balances=wallet)
+    with pytest.raises(InvalidEvent, match="XRPUSDT"):
+        inv.apply(bad)
+    assert pickle.dumps(inv) == before
+    # The control: kept, the wallet report covers A's PnL (A has nothing pending after).
+    inv.apply(_partial(80, balances=wallet))
+    assert pickle.dumps(inv) != before
+    assert inv.balance("USDT").total == D(1010)
+
+
+def _bad_fill(v: int) -> ev.FillReported:
+    """A trade of an instrument the Inventory does not track: invalid in a snapshot."""
+    return fill("tx", "1", "100", v, oid="77", symbol="XRPUSDT")
