@@ -39,9 +39,10 @@ def test_quick_json_has_every_row_ratio_and_memory_figure_positive() -> None:
     assert stream["events"] > stream["messages"]  # a trade message is an order report and a fill
     assert stream["machine_events"] == 300
     assert stream["clock"] == "cpu"
-    for name in ("parse_apply", "apply", "naive", "machines", "parse"):
+    assert stream["history_orders_at_resync"] > 0
+    for name in ("parse_apply", "apply", "naive", "machines", "parse", "resync"):
         row = result["rows"][name]
-        assert row["unit"] in ("messages/s", "events/s"), name
+        assert row["unit"] in ("messages/s", "events/s", "ms"), name
         assert len(row["runs"]) == 3, name
         assert all(positive(r) for r in row["runs"]), name
         assert row["min"] <= row["median"] <= row["max"], name
@@ -68,6 +69,7 @@ def test_table_names_every_row() -> None:
         "(b) apply",
         "(c) naive",
         "(d) python-statemachine",
+        "(e) resync",
         "parse alone",
         "a/c",
         "b/d",
@@ -107,3 +109,27 @@ def test_duplicates_and_reorders_change_nothing_once_all_is_delivered() -> None:
             )
         )
     assert final[0] == final[1]
+
+
+def test_a_resync_snapshot_agrees_with_the_inventory_it_was_taken_from() -> None:
+    invs = bench.fresh_inventories()
+    for k, m in itertools.islice(bench.stream(3), 5_000):
+        for e in PARSERS[k](m):
+            invs[k].apply(e)
+    for inv in invs:
+        before = (
+            [inv.balance(a) for a in ("USDT", "BTC")],
+            [inv.position(i.symbol) for i in inv.instruments if i.is_derivative],
+            sorted((o.order_id or "", o.status, o.filled_quantity) for o in inv.open_orders()),
+        )
+        assert before[2], "the run leaves orders open"
+        snapshot = bench.resync_snapshot(inv, 10**15)
+        assert snapshot.open_orders
+        inv.apply(snapshot)
+        after = (
+            [inv.balance(a) for a in ("USDT", "BTC")],
+            [inv.position(i.symbol) for i in inv.instruments if i.is_derivative],
+            sorted((o.order_id or "", o.status, o.filled_quantity) for o in inv.open_orders()),
+        )
+        assert after == before
+        assert inv.sync_state == "synced"
