@@ -33,7 +33,7 @@ from hypothesis.stateful import (
 )
 
 from core import Instrument, Inventory
-from models.exchange import ExchangeModel
+from models.exchange import ExchangeModel, ModelOrder
 from models.network import FaultProfile
 from tests.properties.chaos_harness import (
     ALL_CHECKS,
@@ -249,11 +249,12 @@ class ChaosMachine(RuleBasedStateMachine):
     def fill(
         self, i: int, fraction: Decimal, offset: int, fee_rate: Decimal, fee_in: str, fast: str
     ) -> None:
-        self._fill(i, fraction, offset, fee_rate, fee_in, fast, with_pnl=True)
+        opens = self.h.model.open_orders()
+        self._fill(opens[i % len(opens)], fraction, offset, fee_rate, fee_in, fast, with_pnl=True)
 
     def _fill(
         self,
-        i: int,
+        mo: ModelOrder,
         fraction: Decimal,
         offset: int,
         fee_rate: Decimal,
@@ -262,8 +263,6 @@ class ChaosMachine(RuleBasedStateMachine):
         *,
         with_pnl: bool,
     ) -> None:
-        opens = self.h.model.open_orders()
-        mo = opens[i % len(opens)]
         q = part(mo.remaining, fraction)
         p = fill_price(self.h, mo, offset)
 
@@ -347,6 +346,9 @@ class ChaosMachine(RuleBasedStateMachine):
     @rule()
     def deliver_orders_and_fills(self) -> None:
         """Every order and fill message and REST answer arrives; balance/position reports lag."""
+        self._deliver_orders_and_fills()
+
+    def _deliver_orders_and_fills(self) -> None:
         h = self.h
         while h.rest.pending():
             h.deliver_rest(0)
@@ -449,8 +451,16 @@ class ChaosMachine(RuleBasedStateMachine):
             self.h.check_p8()
 
     def teardown(self) -> None:
-        """Every run ends at quiescence with P2 and P8 (unless it already failed)."""
-        if self._h is None or self.h.broken or not {"p2", "p8"} & self.CHECKS:
+        """Every run ends with its order and fill messages delivered while balance and
+        position reports lag, and P1 checked there (fills often come last: the wallet then
+        holds the tracker's own PnL of each one the venue sent no figure for); then at
+        quiescence with P2 and P8 (unless it already failed)."""
+        if self._h is None or self.h.broken:
+            return
+        if "p1" in self.CHECKS:
+            self._deliver_orders_and_fills()
+            self.h.check_p1()
+        if not {"p2", "p8"} & self.CHECKS:
             return
         self.h.quiesce()
         if "p2" in self.CHECKS:
@@ -484,8 +494,17 @@ class DerivativeChaos(ChaosMachine):
     ) -> None:
         """A fill whose messages lack the venue's PnL (every adapter reads ``rp``,
         ``execPnl``, ``fillPnl`` as optional): the tracker prices the fill from the position
-        it rests on, and P1 checks that figure against the venue's."""
-        self._fill(i, fraction, offset, fee_rate, fee_in, fast, with_pnl=False)
+        it rests on, and P1 checks that figure against the venue's. An order that reduces
+        a position is taken first where there is one: closes are what need a price."""
+        opens = self.h.model.open_orders()
+        reducing = [o for o in opens if self._reduces(o)]
+        pool = reducing or opens
+        self._fill(pool[i % len(pool)], fraction, offset, fee_rate, fee_in, fast, with_pnl=False)
+
+    def _reduces(self, mo: ModelOrder) -> bool:
+        """Whether a fill of this order would close (part of) its position."""
+        held = self.h.model.position(mo.instrument.symbol).quantity
+        return held != 0 and (held > 0) == (mo.side == "sell")
 
     @rule(sym=INDEX, amount=st.sampled_from([D("1.5"), D("-2"), D("0.25")]))
     def funding(self, sym: int, amount: Decimal) -> None:
