@@ -3,13 +3,15 @@
 One rule per thing that can happen in the world: the bot submits (plain or conditional
 orders, in the venue styles of ``ExchangeModel.submit_conditional``, sometimes reusing an
 ended order's client id as OKX allows), amends, cancels or decides from its exposure (the
-double-buy check); the exchange fills, cancels, expires, moves a price path (which
+double-buy check); the exchange fills (a derivative fill maybe without the venue's
+PnL, which the tracker then computes), cancels, expires, moves a price path (which
 triggers conditional orders), credits and debits cash, pays funding, liquidates (with
 no client id or a shared one); the network delivers, reorders, duplicates, delays, drops
 and disconnects; the bot answers the tracker's requests from the venue (snapshot, maybe
 partial first, order query). Each world draws whether its venue sends OKX-style reports
 (coverage by trade id, ``free=None``). Invariants are named after the property they check.
-``quiesce`` (a rule, and the end of every run) delivers everything and checks P2.
+``quiesce`` (a rule, and the end of every run) delivers everything and checks P2; a run
+first ends with every order and fill message delivered while reports lag, checking P1.
 ``HistoryChaos`` runs the spot world against an Inventory with a history of 3 retired
 orders, so late duplicates of forgotten orders must be recognised.
 
