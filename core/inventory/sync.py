@@ -84,21 +84,17 @@ def on_snapshot(st: State, s: ev.SnapshotTaken) -> None:
 def _out_of_reach(st: State, s: ev.SnapshotTaken) -> list[_Order]:
     """Retired orders applying ``s`` cannot change, whether it succeeds or fails.
 
-    A retired order changes only when an event names it (a late copy of a fill it kept,
-    a report), when a change of it is pending (``pending``: covered, or withdrawn), or
-    when a position book reprices one of its fills (``seen`` keeps fills after retirement).
-    Every other retired order is only looked at, or dropped from history unchanged.
+    A retired order changes only when a trade of it comes again (the full copy of a fill it
+    kept, still missing its fee: ``fills._merge``), when a change of it is pending
+    (``pending``: covered, or withdrawn), or when a position book reprices one of its fills
+    (``seen`` keeps fills after retirement). A report of it, or a new trade, is absorbed
+    before anything is written; every other retired order is only looked at, or dropped
+    from history unchanged.
     """
     named: set[int] = set()
-    ids = [(r.symbol, r.order_id, r.client_order_id) for r in s.open_orders]
-    ids += [(t.symbol, t.order_id, t.client_order_id) for t in s.trades]
-    for symbol, order_id, cid in ids:
-        for ii in st.by_symbol.get(symbol, ()):
-            o = st.by_xid.get((ii, order_id))
-            if o is not None:
-                named.add(o.n)
-        if cid is not None:
-            o = st.by_cid.get(cid)
+    for t in s.trades:
+        for ii in st.by_symbol.get(t.symbol, ()):
+            o = st.by_xid.get((ii, t.order_id))
             if o is not None:
                 named.add(o.n)
     for position in st.positions.values():

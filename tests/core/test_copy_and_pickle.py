@@ -338,6 +338,26 @@ def _partial(
     )
 
 
+def test_a_failed_snapshot_puts_back_the_very_retired_orders_out_of_its_reach() -> None:
+    # The rollback shares them instead of copying them (a resync with a full history would
+    # copy thousands): the retired orders the snapshot does not name stay the same objects,
+    # the ones it names come back as copies of what they were.
+    inv, good = _long_history()
+    retired = list(inv._st.retired)
+    bad = ev.SnapshotTaken(
+        version=good.version,
+        balances=good.balances,
+        trades=(*good.trades, _bad_fill(good.version)),
+    )
+    with pytest.raises(InvalidEvent, match="XRPUSDT"):
+        inv.apply(bad)
+    named = {t.order_id for t in good.trades}
+    after = list(inv._st.retired)
+    assert [a is b for a, b in zip(retired, after, strict=True)] == [
+        o.order_id not in named for o in retired
+    ]
+
+
 def _retired_sell() -> tuple[Inventory, ev.FillReported]:
     """Order A sold 1 @100 at v3 and is retired (its report says filled, the position
     report at v3 covers its fill); the wallet is still at v1, so its PnL is still computed.
