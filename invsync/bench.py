@@ -36,6 +36,7 @@ peak. Numbers are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import collections
 import gc
 import json
 import random
@@ -44,6 +45,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+import types
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, Final, TextIO
@@ -939,6 +941,84 @@ def measure(
     }
 
 
+def _opcodes(run: Callable[[], None]) -> collections.Counter[str]:
+    """Bytecodes ``run`` executes, by function (``module:function``); Python code only."""
+    counts: collections.Counter[str] = collections.Counter()
+
+    def trace(frame: types.FrameType, event: str, arg: object) -> Any:
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            code = frame.f_code
+            module = frame.f_globals.get("__name__", code.co_filename)
+            counts[f"{module}:{code.co_name}"] += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        run()
+    finally:
+        sys.settrace(None)
+    return counts
+
+
+def profile(messages: int = 3_000, seed: int = 1, skip: int = 2_000) -> dict[str, Any]:
+    """Bytecodes per message of parse, of apply and of the naive tracker, by function.
+
+    Counted on ``messages`` messages of the stream after ``skip`` (so the Inventories hold
+    a run's state, not a fresh one's): a count, not a time, so it reads the same on any
+    machine, loaded or not. A compiled module runs no bytecode and drops out.
+    """
+    source = stream(seed)
+    parsers = _parsers()
+    invs = fresh_inventories()
+    naive = NaiveBinance()
+    for _ in range(skip):
+        k, m = next(source)
+        for e in parsers[k](m):
+            invs[k].apply(e)
+    part = [next(source) for _ in range(messages)]
+    events = [(k, e) for k, m in part for e in parsers[k](m)]
+
+    def parse() -> None:
+        for k, m in part:
+            parsers[k](m)
+
+    def apply() -> None:
+        for k, e in events:
+            invs[k].apply(e)
+
+    def track() -> None:
+        ons = (naive.on_spot, naive.on_usdm)
+        for k, m in part:
+            ons[k](m)
+
+    out: dict[str, Any] = {"messages": messages, "events": len(events), "compiled": _compiled()}
+    for name, run in (("parse", parse), ("apply", apply), ("naive", track)):
+        counts = _opcodes(run)
+        counts.pop(f"{__name__}:{run.__name__}", None)  # the loop driving it
+        out[name] = {
+            "per_message": sum(counts.values()) / messages,
+            "functions": [(f, n / messages) for f, n in counts.most_common()],
+        }
+    return out
+
+
+def render_profile(result: dict[str, Any], out: TextIO, top: int = 12) -> None:
+    """The bytecode profile a user reads."""
+    print(
+        f"invsync bench --profile: bytecodes per message over {result['messages']:,} messages "
+        f"({result['events']:,} events) of the bench's stream, by function",
+        file=out,
+    )
+    if result["compiled"]:
+        print("  (compiled modules run no bytecode: not counted)", file=out)
+    for name in ("parse", "apply", "naive"):
+        r = result[name]
+        print(f"  {name}: {r['per_message']:,.0f} per message", file=out)
+        for f, n in r["functions"][:top]:
+            print(f"    {n:8.1f}  {100 * n / r['per_message']:5.1f} %  {f}", file=out)
+
+
 def _compiled() -> list[str]:
     """The core modules this process runs compiled (mypyc builds them as extension modules)."""
     import importlib
@@ -1080,12 +1160,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="time by this process's CPU time (default; fair on a loaded machine) or wall time",
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of timing, count the bytecodes per message of parse, apply and the "
+        "naive tracker, by function (a sample of --profile-messages messages)",
+    )
+    parser.add_argument(
+        "--profile-messages", type=int, default=3_000, help="messages --profile counts"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """``invsync bench``."""
     from invsync.cli import UsageError
 
+    if args.profile:
+        if args.profile_messages < 1:
+            raise UsageError(f"--profile-messages {args.profile_messages}: at least 1")
+        counted = profile(args.profile_messages, args.seed)
+        if args.json:
+            json.dump(counted, sys.stdout, indent=1)
+            sys.stdout.write("\n")
+        else:
+            render_profile(counted, sys.stdout)
+        return 0
     messages, repeats = args.messages, args.repeats
     if args.quick:
         messages, repeats = 100_000, 3

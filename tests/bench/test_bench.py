@@ -133,3 +133,30 @@ def test_a_resync_snapshot_agrees_with_the_inventory_it_was_taken_from() -> None
         )
         assert after == before
         assert inv.sync_state == "synced"
+
+
+def test_profile_counts_the_bytecodes_of_parse_apply_and_the_naive_tracker() -> None:
+    result = bench.profile(messages=300)
+    assert result["messages"] == 300
+    assert result["events"] > 300
+    # Each count leaves out the loop that drives it.
+    for name, driver in (("parse", "parse"), ("apply", "apply"), ("naive", "track")):
+        row = result[name]
+        assert positive(row["per_message"]), name
+        assert sum(n for _, n in row["functions"]) == pytest.approx(row["per_message"]), name
+        assert f"invsync.bench:{driver}" not in dict(row["functions"]), name
+    if not result["compiled"]:
+        applied = dict(result["apply"]["functions"])
+        assert applied["core.inventory.timeline:on_order_reported"] > 0
+        assert result["naive"]["per_message"] < result["apply"]["per_message"]
+
+
+def test_profile_prints_a_table_and_refuses_an_empty_sample(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", "--profile", "--profile-messages", "200"]) == 0
+    table = capsys.readouterr().out
+    for label in ("bytecodes per message", "parse:", "apply:", "naive:"):
+        assert label in table, label
+    assert main(["bench", "--profile", "--profile-messages", "0"]) == 2
+    assert "--profile-messages 0" in capsys.readouterr().err
