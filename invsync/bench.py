@@ -1178,12 +1178,7 @@ def run(args: argparse.Namespace) -> int:
     if args.profile:
         if args.profile_messages < 1:
             raise UsageError(f"--profile-messages {args.profile_messages}: at least 1")
-        counted = profile(args.profile_messages, args.seed)
-        if args.json:
-            json.dump(counted, sys.stdout, indent=1)
-            sys.stdout.write("\n")
-        else:
-            render_profile(counted, sys.stdout)
+        _show(profile(args.profile_messages, args.seed), args.json, render_profile)
         return 0
     messages, repeats = args.messages, args.repeats
     if args.quick:
@@ -1203,9 +1198,16 @@ def run(args: argparse.Namespace) -> int:
         progress=None if args.json else sys.stderr,
         clock=args.clock,
     )
-    if args.json:
+    _show(result, args.json, render)
+    return 0
+
+
+def _show(
+    result: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any], TextIO], None]
+) -> None:
+    """Print the figures: as JSON for machines, else as the table a user reads."""
+    if as_json:
         json.dump(result, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        render(result, sys.stdout)
-    return 0
+        table(result, sys.stdout)

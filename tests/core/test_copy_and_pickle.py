@@ -22,7 +22,17 @@ import pytest
 from core import InvalidEvent, Inventory
 from core import events as ev
 from core.inventory import state as inventory_state
-from tests.core.builders import BTCUSDT, ETHBTC, PERP, D, bal, fill, fingerprint, report, spot
+from tests.core.builders import (
+    BTCUSDT,
+    ETHBTC,
+    D,
+    bal,
+    fill,
+    fingerprint,
+    perp,
+    report,
+    spot,
+)
 
 Copier = Callable[[Inventory], Inventory]
 COPIERS: dict[str, Copier] = {
@@ -79,14 +89,7 @@ def _position(qty: str, entry: str, v: int) -> ev.PositionReported:
 
 def _derivative_mid_stream() -> tuple[Inventory, list[ev.Event]]:
     """A linear perpetual with fills its position report does not cover yet; the events after."""
-    inv = Inventory([PERP])
-    inv.apply(
-        ev.SnapshotTaken(
-            version=1,
-            balances=(bal("USDT", "1000", "1000", 1),),
-            positions=(_position("0", "0", 1),),
-        )
-    )
+    inv = perp()
     inv.apply(_perp("t1", "buy", "2", "100", 2, "1"))
     inv.apply(_position("2", "100", 2))
     inv.apply(_perp("t2", "buy", "2", "110", 3, "2"))
@@ -364,14 +367,7 @@ def _retired_sell() -> tuple[Inventory, ev.FillReported]:
     The position report shows 0 after it, so a fill before it is missing: A is priced as
     closing nothing (PnL 0). Also returned: that missing fill (B bought 1 @90 at v2), with
     which A closes a long at 90, PnL 10, booked on behalf of the retired order."""
-    inv = Inventory([PERP])
-    inv.apply(
-        ev.SnapshotTaken(
-            version=1,
-            balances=(bal("USDT", "1000", "1000", 1),),
-            positions=(_position("0", "0", 1),),
-        )
-    )
+    inv = perp()
     inv.apply(fill("tA", "1", "100", 3, side="sell", oid="A", cid=None, kind="linear"))
     inv.apply(report("filled", "1", 3, cid=None, oid="A", side="sell", kind="linear"))
     inv.apply(_position("0", "0", 3))
