@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from core import Instrument, Inventory, ParseError
 from core import events as ev
 from core.adapters import binance_usdm as usdm
+from core.views import Position
 from tests.adapters.inventory_state import apply_checked, observed
 
 D = Decimal
@@ -1021,6 +1022,41 @@ def test_fast_full_merge_counts_once_in_any_arrival_order(arrival: tuple[str, ..
     assert o is not None
     assert (o.status, o.filled_quantity, o.average_price) == ("filled", D("0.040"), D("64089.20"))
     assert o.fees == (("USDT", FEE),)  # the fee is known once, whatever came first
+
+
+FUNDING = D("-0.50000000")
+
+
+def _funding_after(wallet: D) -> dict[str, Any]:
+    """A FUNDING_FEE ACCOUNT_UPDATE after the trade (cross margin: the balance row only,
+    no position row, as the docs say), its wallet including the trade and the funding."""
+    wb = str(wallet)
+    return _account_update(
+        TL + 5, "FUNDING_FEE", [{"a": "USDT", "wb": wb, "cw": wb, "bc": str(FUNDING)}], []
+    )
+
+
+@pytest.mark.parametrize("arrival", _arrivals("lite", "full", "funding"), ids="-".join)
+def test_funding_fee_update_covering_a_closing_fill_prices_it_once(
+    arrival: tuple[str, ...],
+) -> None:
+    # The closing fill's PnL and fee are inside the funding update's wallet: once that
+    # update is in, the wallet is its figure whatever else came, before or after.
+    wallet = D("1000") + RP - FEE + FUNDING
+    msgs = {"lite": _lite(), "full": _full(), "funding": _funding_after(wallet)}
+    inv = _short_book()
+    seen = set()
+    for name in arrival:
+        apply_all(inv, msgs[name])
+        seen.add(name)
+        if "funding" in seen:
+            expected = wallet
+        elif "full" in seen:
+            expected = D("1000") + RP - FEE
+        else:
+            expected = D("1000") + RP  # computed from the entry price; the fee still unknown
+        assert inv.balance("USDT").total == expected, name
+    assert inv.position("BTCUSDT") == Position(quantity=D(0), entry_price=D(0))
 
 
 @pytest.mark.parametrize("arrival", _arrivals("lite", "lite", "full", "full"), ids="-".join)

@@ -452,6 +452,31 @@ def test_swap_partial_fill_keeps_contracts_and_fill_pnl() -> None:
     )
 
 
+def test_positive_fill_fee_is_a_rebate_credited_to_the_wallet() -> None:
+    # OKX signs fillFee from the user's side: negative is charged, positive is a rebate
+    # (a maker rebate). The core's fee is the charge: the rebate comes in negative.
+    row = _order_row(
+        state="partially_filled",
+        accFillSz="4",
+        avgPx="50000",
+        fillSz="4",
+        fillPx="50000",
+        tradeId="t1",
+        fillFee="0.02",
+        fillFeeCcy="USDT",
+        fillPnl="0",
+        fillTime="3000",
+        uTime="3001",
+    )
+    _, fill = okx.parse(_push("orders", row))
+    assert isinstance(fill, ev.FillReported)
+    assert (fill.fee, fill.fee_asset) == (D("-0.02"), "USDT")
+    inv = _synced_swap()
+    _apply(inv, _push("orders", row))
+    assert inv.balance("USDT").total == D("1000.02")
+    assert inv.position("BTC-USDT-SWAP").quantity == D("4")
+
+
 def test_liquidation_fill_on_orders_channel() -> None:
     row = _order_row(
         clOrdId="",

@@ -534,6 +534,19 @@ def test_cash_changes_count_once_by_id_else_by_their_amounts() -> None:
     assert inv.balance("USDT") == _b("1013", "1013")
 
 
+def test_idless_cash_changes_of_one_amount_at_two_versions_both_count() -> None:
+    # Binance balanceUpdate has no id: two deposits of 5 at v3 and v4 are two changes, and
+    # a copy of either (same amount, same version) is one of them again.
+    inv = spot()
+    for v in (3, 4, 3, 4):
+        inv.apply(ev.CashChanged("USDT", D(5), D(5), v, "deposit"))
+    assert inv.balance("USDT") == _b("1010", "1010")
+    inv.apply(bal("USDT", "1005", "1005", 3))  # includes the first deposit only
+    assert inv.balance("USDT") == _b("1010", "1010")
+    inv.apply(ev.CashChanged("USDT", D(5), D(5), 4, "deposit"))
+    assert inv.balance("USDT") == _b("1010", "1010")
+
+
 def test_position_report_for_a_spot_kind_is_refused() -> None:
     inv = Inventory([PERP, Instrument("BTCUSDT", "spot", "BTC", "USDT")])
     with pytest.raises(InvalidEvent) as err:

@@ -18,7 +18,7 @@ from core import Inventory
 from core import events as ev
 from core.requests import QueryOrder
 from core.views import Exposure
-from tests.core.builders import BTCUSDT, D, bal, fill, order_view, report, spot, usdt
+from tests.core.builders import BTCUSDT, D, bal, fill, order_view, perp, report, spot, usdt
 
 
 def _usdt_late(inv: Inventory) -> tuple[Decimal, Decimal, Decimal]:
@@ -265,6 +265,19 @@ def test_non_conditional_order_reported_triggered_reserves_until_the_trigger() -
     inv.apply(bal("USDT", "1000", "1000", 3))
     stats = inv.stats()
     assert (stats["pending_changes"], stats["retired_orders"]) == (0, 1)
+
+
+@pytest.mark.parametrize("kind", ["spot", "linear"])
+def test_a_late_older_report_moves_no_value_of_the_order(kind: str) -> None:
+    """Seen at v5 as 2 @101, live; a late v3 copy says 1 @100, conditional: still 2 @101."""
+    inv = spot("1000") if kind == "spot" else perp()
+    inv.apply(_rep("new", 5, quantity=D(2), price=D(101), kind=kind))
+    inv.apply(_rep("new", 3, conditional=True, kind=kind))
+    o = order_view(inv, "7")
+    assert (o.quantity, o.price, o.conditional, o.status) == (D(2), D(101), False, "open")
+    assert o.remaining_quantity == D(2)
+    # What may fill unheard is the newer size: a spot buy's base, the position.
+    assert inv.exposure("BTC" if kind == "spot" else "BTCUSDT").high == D(2)
 
 
 def test_older_conditional_report_does_not_re_date_the_reserve() -> None:

@@ -2,15 +2,19 @@
 the ``no_pnl`` rate): no copy of the trade carries a PnL, yet the wallet books the venue's
 own figure, rounded to ``pnl_places`` like one it sends. Numbers reasoned by hand from
 DESIGN §2 (linear ``q x contract_size x (exit - entry)``, inverse ``q x contract_size x
-(1/entry - 1/exit)``), not from ``core.position``.
+(1/entry - 1/exit)``), not from ``core.position``. And the model shares no code with
+the core it checks: only the core's value types.
 """
 
 from __future__ import annotations
 
+import ast
 from decimal import Decimal
+from pathlib import Path
 
 from core import Instrument
 from core import events as ev
+from models import exchange
 from models.exchange import ExchangeModel, Trade
 
 D = Decimal
@@ -83,3 +87,21 @@ def test_the_no_pnl_rate_leaves_the_pnl_out_of_every_derivative_fill_at_one() ->
     assert opening.realized_pnl is None and closing.realized_pnl is None
     # 1 x 0.01 x (90 - 100) = -0.1, booked though not sent.
     assert model.balance("USDT").total == D("999.9")
+
+
+def test_the_model_reads_and_writes_only_the_core_s_value_types() -> None:
+    # The model is the oracle: it computes positions, PnL and balances its own way, so it
+    # may share the core's event and view types but none of the code under test.
+    source = Path(exchange.__file__).read_text(encoding="utf-8")
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("core"):
+            imported.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            imported.update(a.name for a in node.names if a.name.startswith("core"))
+    assert imported == {
+        "core.events",
+        "core.instrument.Instrument",
+        "core.views.Balance",
+        "core.views.Position",
+    }
