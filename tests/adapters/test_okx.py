@@ -418,23 +418,25 @@ def _positions(pos: str, avg: str, t: int, trade: str = "") -> dict[str, Any]:
     return msg
 
 
-def test_swap_partial_fill_keeps_contracts_and_fill_pnl() -> None:
-    msg = _push(
-        "orders",
-        _order_row(
-            state="partially_filled",
-            accFillSz="4",
-            avgPx="50000",
-            fillSz="4",
-            fillPx="50000",
-            tradeId="t1",
-            fillFee="-0.1",
-            fillFeeCcy="USDT",
-            fillPnl="0",
-            fillTime="3000",
-            uTime="3001",
-        ),
+def _partial_fill(fee: str) -> dict[str, Any]:
+    """The swap order (10 contracts) filled 4 at 50000 by trade t1, its fillFee ``fee``."""
+    return _order_row(
+        state="partially_filled",
+        accFillSz="4",
+        avgPx="50000",
+        fillSz="4",
+        fillPx="50000",
+        tradeId="t1",
+        fillFee=fee,
+        fillFeeCcy="USDT",
+        fillPnl="0",
+        fillTime="3000",
+        uTime="3001",
     )
+
+
+def test_swap_partial_fill_keeps_contracts_and_fill_pnl() -> None:
+    msg = _push("orders", _partial_fill("-0.1"))
     order, fill = okx.parse(msg)
     assert isinstance(order, ev.OrderReported) and isinstance(fill, ev.FillReported)
     assert (order.status, order.quantity, order.filled_quantity, order.kind) == (
@@ -455,19 +457,7 @@ def test_swap_partial_fill_keeps_contracts_and_fill_pnl() -> None:
 def test_positive_fill_fee_is_a_rebate_credited_to_the_wallet() -> None:
     # OKX signs fillFee from the user's side: negative is charged, positive is a rebate
     # (a maker rebate). The core's fee is the charge: the rebate comes in negative.
-    row = _order_row(
-        state="partially_filled",
-        accFillSz="4",
-        avgPx="50000",
-        fillSz="4",
-        fillPx="50000",
-        tradeId="t1",
-        fillFee="0.02",
-        fillFeeCcy="USDT",
-        fillPnl="0",
-        fillTime="3000",
-        uTime="3001",
-    )
+    row = _partial_fill("0.02")
     _, fill = okx.parse(_push("orders", row))
     assert isinstance(fill, ev.FillReported)
     assert (fill.fee, fill.fee_asset) == (D("-0.02"), "USDT")
