@@ -127,27 +127,31 @@ def test_order_size_below_what_filled_is_refused_naming_the_order_by_its_id() ->
         raise AssertionError("an order size below its known fills was accepted")
 
 
+def _sell_9(quantity: Decimal, version: int, size: Decimal, left: Decimal) -> ev.FillReported:
+    """Trade t1 of sell order 9 (c9) at 110, fee-free, stating the order's size and what is
+    left of it."""
+    return ev.FillReported(
+        "BTCUSDT",
+        "9",
+        "c9",
+        "t1",
+        "sell",
+        quantity,
+        D(110),
+        D(0),
+        "USDT",
+        version,
+        order_quantity=size,
+        leaves_quantity=left,
+    )
+
+
 def test_fill_stating_a_size_other_than_the_reported_one_does_not_end_the_order() -> None:
     # The report says 1; the fill says an order of 0.5 with nothing left (a size change
     # not heard of): the reported size stands until a report says otherwise.
     inv = perp("1", "100")
     inv.apply(ev.OrderReported("BTCUSDT", "9", "c9", "sell", "new", D(1), D(110), D(0), None, 2))
-    inv.apply(
-        ev.FillReported(
-            "BTCUSDT",
-            "9",
-            "c9",
-            "t1",
-            "sell",
-            D("0.5"),
-            D(110),
-            D(0),
-            "USDT",
-            3,
-            order_quantity=D("0.5"),
-            leaves_quantity=D(0),
-        )
-    )
+    inv.apply(_sell_9(D("0.5"), 3, D("0.5"), D(0)))
     o = inv.order("c9")
     assert o is not None
     assert (o.status, o.filled_quantity, o.remaining_quantity) == (
@@ -163,22 +167,7 @@ def test_fill_leaving_nothing_of_a_reported_order_asks_for_the_fills_not_heard()
     # 1 of it unheard. It is asked for, and the unheard 1 still widens the position.
     inv = perp("1", "100")
     inv.apply(ev.OrderReported("BTCUSDT", "9", "c9", "sell", "new", D(2), D(110), D(0), None, 2))
-    inv.apply(
-        ev.FillReported(
-            "BTCUSDT",
-            "9",
-            "c9",
-            "t1",
-            "sell",
-            D(1),
-            D(110),
-            D(0),
-            "USDT",
-            4,
-            order_quantity=D(2),
-            leaves_quantity=D(0),
-        )
-    )
+    inv.apply(_sell_9(D(1), 4, D(2), D(0)))
     o = inv.order("c9")
     assert o is not None
     assert (o.status, o.filled_quantity) == ("filled", D(2))
@@ -197,22 +186,7 @@ def test_fill_stating_the_count_already_reported_keeps_the_reports_figure() -> N
             "BTCUSDT", "9", "c9", "sell", "partially_filled", D("0.5"), D(110), D("0.40"), D(110), 2
         )
     )
-    inv.apply(
-        ev.FillReported(
-            "BTCUSDT",
-            "9",
-            "c9",
-            "t1",
-            "sell",
-            D("0.2"),
-            D(110),
-            D(0),
-            "USDT",
-            3,
-            order_quantity=D("0.5"),
-            leaves_quantity=D("0.1"),
-        )
-    )
+    inv.apply(_sell_9(D("0.2"), 3, D("0.5"), D("0.1")))
     o = inv.order("c9")
     assert o is not None
     assert (o.status, str(o.filled_quantity), o.remaining_quantity) == (
