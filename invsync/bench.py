@@ -719,15 +719,10 @@ def resync_snapshot(inv: Inventory, version: int) -> ev.SnapshotTaken:
         if b.total or b.free
     )
     positions = tuple(
-        ev.PositionReported(
-            i.symbol,
-            inv.position(i.symbol).quantity,
-            inv.position(i.symbol).entry_price,
-            version,
-            i.kind,
-        )
+        ev.PositionReported(i.symbol, p.quantity, p.entry_price, version, i.kind)
         for i in inv.instruments
         if i.is_derivative
+        for p in [inv.position(i.symbol)]
     )
     orders = tuple(
         ev.OrderReported(
